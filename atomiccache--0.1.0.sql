@@ -1,0 +1,130 @@
+/* atomiccache--0.1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION atomiccache" to load this file. \quit
+
+-- The per-database registry of caches.  Rows are written only by the C
+-- functions below (as the extension owner, after checking the caller's
+-- privileges); everybody may read it.  The uid is random and never reused,
+-- so entries left in shared memory by a dropped cache (or a dropped and
+-- re-created extension) can never be mistaken for a new cache's entries.
+CREATE TABLE atomiccache.registry (
+    name        text PRIMARY KEY,
+    uid         bigint NOT NULL UNIQUE,
+    accessor    regprocedure NOT NULL UNIQUE,
+    fill        regprocedure NOT NULL,
+    ttl         interval CHECK (ttl > interval '0'),
+    owner       regrole NOT NULL,
+    memoized    boolean NOT NULL DEFAULT false
+);
+SELECT pg_catalog.pg_extension_config_dump('atomiccache.registry', '');
+REVOKE ALL ON atomiccache.registry FROM PUBLIC;
+GRANT SELECT ON atomiccache.registry TO PUBLIC;
+
+CREATE FUNCTION atomiccache.create_cache(name text, fill regprocedure,
+                                         ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_create_cache'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.drop_cache(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_drop_cache'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.memoize(fn regprocedure, ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_memoize'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.unmemoize(fn regprocedure)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_unmemoize'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.contains(cache text, VARIADIC key "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_contains'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.contains(cache text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_contains'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate(cache text, VARIADIC key "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate(cache text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate_all(cache text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate_all'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.set(cache text, VARIADIC args "any")
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_set'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.set(cache text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_set'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.reset_stats(cache text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_reset_stats'
+LANGUAGE C VOLATILE;
+
+-- Per-cache figures of this database, summed from shared memory.
+CREATE FUNCTION atomiccache._stats(
+    OUT uid bigint, OUT entries bigint, OUT bytes bigint,
+    OUT hits bigint, OUT misses bigint, OUT fills bigint,
+    OUT fill_errors bigint, OUT waits bigint, OUT evictions bigint,
+    OUT expirations bigint, OUT invalidations bigint,
+    OUT fill_time_total double precision, OUT fill_time_max double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'atomiccache_stats'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW atomiccache.caches AS
+SELECT r.name, r.accessor, r.fill, r.ttl,
+       coalesce(s.entries, 0) AS entries,
+       coalesce(s.bytes, 0) AS bytes,
+       coalesce(s.hits, 0) AS hits,
+       coalesce(s.misses, 0) AS misses,
+       coalesce(s.fills, 0) AS fills,
+       coalesce(s.fill_errors, 0) AS fill_errors,
+       coalesce(s.waits, 0) AS waits,
+       coalesce(s.evictions, 0) AS evictions,
+       coalesce(s.expirations, 0) AS expirations,
+       coalesce(s.invalidations, 0) AS invalidations,
+       coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
+       coalesce(s.fill_time_max, 0) AS fill_time_max_ms
+  FROM atomiccache.registry r
+  LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
+GRANT SELECT ON atomiccache.caches TO PUBLIC;
+
+-- Forget the registry row of a cache whose accessor is dropped by plain
+-- DROP FUNCTION (or DROP ... CASCADE); its entries become unreachable and
+-- are reclaimed like any other garbage.
+CREATE FUNCTION atomiccache._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    DELETE FROM atomiccache.registry r
+     USING pg_catalog.pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND d.objid = r.accessor::pg_catalog.oid;
+END
+$$;
+
+CREATE EVENT TRIGGER atomiccache_sql_drop ON sql_drop
+    EXECUTE FUNCTION atomiccache._on_sql_drop();
