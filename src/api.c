@@ -1,0 +1,504 @@
+/*-------------------------------------------------------------------------
+ *
+ * api.c
+ *	  The SQL-callable functions of atomiccache: the accessor that serves
+ *	  every cache, and create_cache, drop_cache, contains, invalidate,
+ *	  invalidate_all, set, memoize, unmemoize, reset_stats.
+ *
+ * This file checks arguments and privileges and turns SQL values into key
+ * images; it knows nothing of slots and atomics (fill.c and table.c do).
+ *
+ * The accessor keeps per call site (fn_extra) what a hit needs: the cache
+ * info, its fill function's FmgrInfo, a key buffer, a FunctionCallInfo for
+ * the fill, the role whose EXECUTE privilege was checked, and this
+ * backend's counter row.  All of it is revalidated by comparing two
+ * generation numbers, so a hit does no catalog access.  A call site that
+ * is re-entered while its fill runs (recursion through the same
+ * expression) gets a fresh scratch state, so the outer call's key and
+ * arguments are not overwritten.
+ *
+ * IDENTIFICATION
+ *	  src/api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
+#include "utils/lsyscache.h"
+
+#include "catalog.h"
+#include "fill.h"
+
+PG_FUNCTION_INFO_V1(atomiccache_accessor);
+PG_FUNCTION_INFO_V1(atomiccache_create_cache);
+PG_FUNCTION_INFO_V1(atomiccache_drop_cache);
+PG_FUNCTION_INFO_V1(atomiccache_memoize);
+PG_FUNCTION_INFO_V1(atomiccache_unmemoize);
+PG_FUNCTION_INFO_V1(atomiccache_contains);
+PG_FUNCTION_INFO_V1(atomiccache_invalidate);
+PG_FUNCTION_INFO_V1(atomiccache_invalidate_all);
+PG_FUNCTION_INFO_V1(atomiccache_set);
+PG_FUNCTION_INFO_V1(atomiccache_reset_stats);
+
+typedef struct AcCallSite
+{
+	AcCacheInfo *info;
+	FmgrInfo	fill_flinfo;
+	StringInfoData key;
+	FunctionCallInfo fill_fcinfo;
+	Oid			acl_role;		/* role allowed to EXECUTE the fill */
+	uint64		acl_generation; /* ac_local_generation at that check */
+	AcStatRow  *stats;
+	bool		busy;			/* a fill through this call site runs */
+} AcCallSite;
+
+static void
+check_fill_privilege(AcCacheInfo *info)
+{
+	AclResult	aclresult = ac_proc_aclcheck(info->fill, GetUserId(), ACL_EXECUTE);
+
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(info->fill));
+}
+
+static AcCallSite *
+callsite_build(AcCacheInfo *info, MemoryContext cxt)
+{
+	AcCallSite *cs = MemoryContextAllocZero(cxt, sizeof(AcCallSite));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	cs->info = info;
+	fmgr_info_cxt(info->fill, &cs->fill_flinfo, cxt);
+	initStringInfo(&cs->key);
+	cs->fill_fcinfo = palloc0(SizeForFunctionCallInfo(info->nargs));
+	InitFunctionCallInfoData(*cs->fill_fcinfo, &cs->fill_flinfo, info->nargs,
+							 InvalidOid, NULL, NULL);
+	cs->stats = ac_stat_row(info->desc_idx);
+	MemoryContextSwitchTo(old);
+	return cs;
+}
+
+static Datum
+callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
+{
+	AcCacheInfo *info = cs->info;
+	AcCacheDesc *desc = &ac_descs[info->desc_idx];
+	AcFillCall	call;
+	uint64		hash;
+	Datum		result;
+	bool		isnull;
+	int			i;
+
+	if (cs->acl_role != GetUserId() || cs->acl_generation != ac_local_generation)
+	{
+		check_fill_privilege(info);
+		cs->acl_role = GetUserId();
+		cs->acl_generation = ac_local_generation;
+	}
+
+	call.generation = pg_atomic_read_u64(&desc->generation);
+	ac_key_begin(&cs->key, MyDatabaseId, (uint64) info->uid, call.generation);
+	for (i = 0; i < info->nargs; i++)
+	{
+		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
+				   fcinfo->args[i].isnull);
+		cs->fill_fcinfo->args[i] = fcinfo->args[i];
+	}
+	hash = ac_key_hash(&cs->key);
+	cs->fill_fcinfo->fncollation = fcinfo->fncollation;
+
+	call.cache_name = info->name;
+	call.desc_idx = info->desc_idx;
+	call.ttl_ns = info->ttl_ns;
+	call.result = &info->result;
+	call.fcinfo = cs->fill_fcinfo;
+	call.stats = cs->stats;
+
+	cs->busy = true;
+	PG_TRY();
+	{
+		result = ac_get(&call, &cs->key, hash, &isnull);
+	}
+	PG_CATCH();
+	{
+		cs->busy = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cs->busy = false;
+	cs->stats = call.stats;
+	fcinfo->isnull = isnull;
+	return result;
+}
+
+/*
+ * The accessor of every cache: price(42), fib(30), ...
+ */
+Datum
+atomiccache_accessor(PG_FUNCTION_ARGS)
+{
+	AcCallSite *cs = (AcCallSite *) fcinfo->flinfo->fn_extra;
+
+	if (unlikely(cs == NULL || !ac_info_is_current(cs->info)))
+	{
+		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
+
+		cs = callsite_build(info, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = cs;
+	}
+	if (unlikely(cs->busy))
+	{
+		/* re-entered while our own fill runs: use a scratch call site */
+		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext);
+
+		return callsite_get(scratch, fcinfo);
+	}
+	return callsite_get(cs, fcinfo);
+}
+
+/* ---------------------------------------------------------------------
+ * Keys given as VARIADIC "any"
+ * ---------------------------------------------------------------------
+ */
+
+/* Coerce one value to a key type (assignment casts), or 42804. */
+static Datum
+coerce_key_arg(AcCacheInfo *info, int i, Oid given, Datum value, bool isnull)
+{
+	Oid			want = info->args[i].type;
+	Node	   *expr;
+	Const	   *c;
+	int16		typlen;
+	bool		typbyval;
+	ExprState  *es;
+	ExprContext *ec;
+	Datum		result;
+	bool		rnull;
+
+	if (given == want)
+		return value;
+	get_typlenbyval(given, &typlen, &typbyval);
+	c = makeConst(given, -1, InvalidOid, typlen, value, isnull, typbyval);
+	expr = coerce_to_target_type(NULL, (Node *) c, given, want, -1,
+								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+	if (expr == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("key argument %d of cache \"%s\" must be of type %s, not %s",
+						i + 1, info->name, format_type_be(want),
+						format_type_be(given)),
+				 errhint("Cast the argument to %s.", format_type_be(want))));
+	if (isnull)
+		return (Datum) 0;
+	es = ExecInitExpr((Expr *) expr, NULL);
+	ec = CreateStandaloneExprContext();
+	result = ExecEvalExpr(es, ec, &rnull);
+	if (!info->args[i].byval && !rnull)
+		result = datumCopy(result, false, info->args[i].len);
+	FreeExprContext(ec, true);
+	return result;
+}
+
+/*
+ * Build the key image of the key arguments fcinfo->args[first..], which
+ * are VARIADIC "any" (or one array, when called with VARIADIC).
+ * Returns the cache generation used.
+ */
+static uint64
+key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
+			 StringInfo key)
+{
+	int			nkeys;
+	Datum	   *values;
+	bool	   *nulls;
+	Oid		   *types;
+	uint64		generation;
+	int			i;
+
+	if (PG_NARGS() > first && get_fn_expr_variadic(fcinfo->flinfo))
+	{
+		ArrayType  *arr;
+		Oid			elemtype;
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+
+		if (PG_ARGISNULL(first))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("VARIADIC key array must not be NULL")));
+		arr = PG_GETARG_ARRAYTYPE_P(first);
+		elemtype = ARR_ELEMTYPE(arr);
+		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign,
+						  &values, &nulls, &nkeys);
+		types = palloc(sizeof(Oid) * Max(nkeys, 1));
+		for (i = 0; i < nkeys; i++)
+			types[i] = elemtype;
+	}
+	else
+	{
+		nkeys = PG_NARGS() - first;
+		values = palloc(sizeof(Datum) * Max(nkeys, 1));
+		nulls = palloc(sizeof(bool) * Max(nkeys, 1));
+		types = palloc(sizeof(Oid) * Max(nkeys, 1));
+		for (i = 0; i < nkeys; i++)
+		{
+			values[i] = PG_GETARG_DATUM(first + i);
+			nulls[i] = PG_ARGISNULL(first + i);
+			types[i] = get_fn_expr_argtype(fcinfo->flinfo, first + i);
+			if (!OidIsValid(types[i]))
+				elog(ERROR, "could not determine the type of key argument %d", i + 1);
+		}
+	}
+	if (nkeys != info->nargs)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cache \"%s\" takes %d key argument%s, not %d",
+						info->name, info->nargs, info->nargs == 1 ? "" : "s",
+						nkeys)));
+
+	generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
+	ac_key_begin(key, MyDatabaseId, (uint64) info->uid, generation);
+	for (i = 0; i < nkeys; i++)
+	{
+		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);
+
+		ac_key_add(key, &info->args[i], v, nulls[i]);
+	}
+	return generation;
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+Datum
+atomiccache_contains(PG_FUNCTION_ARGS)
+{
+	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+	StringInfoData key;
+	uint64		hash;
+	AcEntry    *e;
+	bool		result = false;
+
+	check_fill_privilege(info);
+	initStringInfo(&key);
+	key_from_any(info, fcinfo, 1, &key);
+	hash = ac_key_hash(&key);
+
+	ac_read_begin();
+	e = ac_table_find(hash, key.data, key.len);
+	if (e != NULL)
+	{
+		uint64		st = pg_atomic_read_u64(&e->state);
+
+		pg_read_barrier();
+		if ((AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
+			!ac_entry_expired(e, ac_now_ns()))
+			result = true;
+	}
+	ac_read_end();
+	PG_RETURN_BOOL(result);
+}
+
+Datum
+atomiccache_invalidate(PG_FUNCTION_ARGS)
+{
+	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+	StringInfoData key;
+	uint64		hash;
+	bool		removed = false;
+
+	ac_check_owner(info);
+	initStringInfo(&key);
+	key_from_any(info, fcinfo, 1, &key);
+	hash = ac_key_hash(&key);
+
+	for (;;)
+	{
+		AcEntry    *e;
+		uint64		st;
+
+		ac_read_begin();
+		e = ac_table_find(hash, key.data, key.len);
+		if (e == NULL)
+		{
+			ac_read_end();
+			break;
+		}
+		st = pg_atomic_read_u64(&e->state);
+		if (AC_STATE(st) == AC_PENDING)
+		{
+			/* SPEC.md: wait for the fill in progress, then remove its result */
+			ac_entry_pin(e);
+			ac_read_end();
+			PG_TRY();
+			{
+				(void) ac_wait_fill(e, info->name);
+			}
+			PG_CATCH();
+			{
+				ac_entry_unpin(e);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			ac_entry_unpin(e);
+			continue;
+		}
+		if (ac_entry_remove(e, st))
+		{
+			removed = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
+				!ac_entry_expired(e, ac_now_ns());
+			ac_read_end();
+			break;
+		}
+		ac_read_end();
+	}
+	if (removed)
+		ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
+	ac_reclaim();
+	PG_RETURN_BOOL(removed);
+}
+
+Datum
+atomiccache_invalidate_all(PG_FUNCTION_ARGS)
+{
+	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+
+	ac_check_owner(info);
+	pg_atomic_fetch_add_u64(&ac_descs[info->desc_idx].generation, 1);
+	ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
+	PG_RETURN_VOID();
+}
+
+Datum
+atomiccache_set(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("values cannot be assigned to an atomiccache cache"),
+			 errhint("Values come from the cache's fill function; use atomiccache.invalidate() to have a key filled again.")));
+	PG_RETURN_VOID();
+}
+
+static Interval *
+ttl_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : PG_GETARG_INTERVAL_P(n);
+}
+
+Datum
+atomiccache_create_cache(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_arg(fcinfo, 0, "cache name");
+	Oid			fill;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("fill function must not be NULL")));
+	fill = PG_GETARG_OID(1);
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cache name must not be empty")));
+	PG_RETURN_OID(ac_create_cache(name, fill, ttl_arg(fcinfo, 2)));
+}
+
+Datum
+atomiccache_drop_cache(PG_FUNCTION_ARGS)
+{
+	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+
+	ac_drop_cache(info);
+	PG_RETURN_VOID();
+}
+
+Datum
+atomiccache_memoize(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("function must not be NULL")));
+	PG_RETURN_OID(ac_memoize(PG_GETARG_OID(0), ttl_arg(fcinfo, 1)));
+}
+
+Datum
+atomiccache_unmemoize(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("function must not be NULL")));
+	ac_attach();
+	ac_unmemoize(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
+}
+
+Datum
+atomiccache_reset_stats(PG_FUNCTION_ARGS)
+{
+	if (!PG_ARGISNULL(0))
+	{
+		AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+
+		ac_check_owner(info);
+		ac_stats_reset(info->desc_idx);
+	}
+	else
+	{
+		/* every cache of this database that the caller owns */
+		int			ret;
+		uint64		i;
+		List	   *names = NIL;
+		ListCell   *lc;
+		MemoryContext cxt = CurrentMemoryContext;
+
+		ac_attach();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = SPI_execute("SELECT name FROM atomiccache.registry ORDER BY name",
+						  true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read atomiccache.registry");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+			/* copy out of SPI's memory, which SPI_finish frees */
+			names = lappend(names,
+							pstrdup(SPI_getvalue(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1)));
+			MemoryContextSwitchTo(spicxt);
+		}
+		SPI_finish();
+		foreach(lc, names)
+		{
+			AcCacheInfo *info = ac_info_by_name(lfirst(lc));
+
+			if (has_privs_of_role(GetUserId(), info->owner))
+				ac_stats_reset(info->desc_idx);
+		}
+	}
+	PG_RETURN_VOID();
+}

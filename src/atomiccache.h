@@ -1,0 +1,188 @@
+/*-------------------------------------------------------------------------
+ *
+ * atomiccache.h
+ *	  Shared declarations of the atomiccache extension: the control block
+ *	  found in the main shared memory, the shared header kept in the DSA
+ *	  area, the per-backend slots, the per-cache descriptors and the
+ *	  settings.
+ *
+ * Who writes what, in one place (details at each struct):
+ *
+ *	- AcControl lives in the main shared memory segment.  It is written once,
+ *	  under AddinShmemInitLock, by the first backend that needs the cache
+ *	  (or zeroed by shmem_startup_hook when preloaded), and only read after.
+ *	- AcShared lives in the DSA area and holds the hash table's buckets, the
+ *	  partition locks, the condition variables, the backend slots and the
+ *	  cache descriptors.  Its scalar fields are atomics.
+ *	- An AcBackendSlot is written only by the backend that owns it (the one
+ *	  whose pgprocno indexes it), except that a reclaimer reads its epoch and
+ *	  a waiter reads its session to see whether a filler is still alive.
+ *
+ * IDENTIFICATION
+ *	  src/atomiccache.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ATOMICCACHE_H
+#define ATOMICCACHE_H
+
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/lwlock.h"
+#include "utils/dsa.h"
+
+#define AC_CONTROL_NAME		"atomiccache"
+#define AC_TRANCHE_NAME		"atomiccache"
+#define AC_CONTROL_MAGIC	0x41434331	/* "ACC1" */
+
+/* Sizes fixed when the shared state is first created. */
+#define AC_NPARTITIONS		128		/* locks serializing unlinks */
+#define AC_NCVS				256		/* condition variables, by key hash */
+#define AC_MAX_CACHES		4096	/* descriptors, all databases */
+#define AC_STAT_ROWS		32		/* per-backend counter rows */
+
+/*
+ * Statistics counters.  Each backend counts into rows of its own slot;
+ * readers add the rows of all slots and the descriptor's folded totals.
+ */
+typedef enum AcCounter
+{
+	AC_HITS,
+	AC_MISSES,
+	AC_FILLS,
+	AC_FILL_ERRORS,
+	AC_WAITS,
+	AC_EVICTIONS,
+	AC_EXPIRATIONS,
+	AC_INVALIDATIONS,
+	AC_FILL_TIME_US,
+	AC_NCOUNTERS
+} AcCounter;
+
+/*
+ * A cache descriptor: the shared, lock-free readable state of one cache.
+ * Found by (dbid, uid) in an open-addressed array; a slot once claimed is
+ * never given to another cache, so a backend may keep a pointer to it.
+ *
+ * uid is written (under desc_lock) before dbid is published with a write
+ * barrier; readers check dbid then uid.  generation is bumped with
+ * fetch-add by invalidate_all; readers load it without a lock and include
+ * it in every key image, so a bump makes all older entries unreachable at
+ * once.  entries and bytes are changed by fetch-add on the slow paths
+ * (publish and unlink).  baseline holds the counter sums at the last
+ * reset_stats, and folded the counts of backend rows that were recycled;
+ * both are changed under desc_lock.
+ */
+typedef struct AcCacheDesc
+{
+	pg_atomic_uint32 dbid;		/* InvalidOid: slot free */
+	uint32		pad;
+	uint64		uid;
+	pg_atomic_uint64 generation;
+	pg_atomic_uint32 dropped;
+	pg_atomic_uint64 entries;
+	pg_atomic_uint64 bytes;
+	pg_atomic_uint64 fill_time_max_us;
+	pg_atomic_uint64 folded[AC_NCOUNTERS];
+	uint64		baseline[AC_NCOUNTERS];
+} AcCacheDesc;
+
+/*
+ * A row of a backend's counters for one cache.  Only the owning backend
+ * writes it (plain read-modify-write of an atomic, no locked instruction);
+ * anyone may read it.  desc_idx is -1 when the row is unused.
+ */
+typedef struct AcStatRow
+{
+	pg_atomic_uint32 desc_idx;
+	uint32		pad;
+	pg_atomic_uint64 c[AC_NCOUNTERS];
+} AcStatRow;
+
+/*
+ * Per-backend slot, indexed by pgprocno.
+ *
+ * epoch: nonzero while the backend is inside a read section (it then may
+ * hold pointers to entries); written only by the owner, read by reclaimers.
+ * session: a number unique to the backend's attachment, zero when no live
+ * backend owns the slot; a waiter compares it with the session recorded in
+ * a pending entry to see whether the filler is gone.
+ * waiting_for: 1 + the slot of the filler this backend sleeps on, or 0;
+ * read by other waiters to find wait cycles (deadlocks between fills).
+ */
+typedef struct AcBackendSlot
+{
+	pg_atomic_uint64 epoch;
+	pg_atomic_uint64 session;
+	pg_atomic_uint32 waiting_for;
+	uint32		pad;
+	AcStatRow	stats[AC_STAT_ROWS];
+} AcBackendSlot;
+
+/*
+ * The shared header, in the DSA area.  Fixed-size arrays are allocated
+ * separately and referenced by dsa_pointer.
+ */
+typedef struct AcShared
+{
+	pg_atomic_uint64 global_epoch;	/* advanced by reclaimers */
+	pg_atomic_uint64 session_counter;	/* hands out backend sessions */
+	pg_atomic_uint64 retired;	/* lock-free stack of retired entries */
+	pg_atomic_uint64 ddl_generation;	/* bumped by every cache DDL */
+	pg_atomic_uint64 bytes_used;	/* all entries and values */
+	pg_atomic_uint64 entry_count;	/* entries linked in the table */
+	uint32		nbuckets;		/* power of two */
+	uint32		nslots;			/* backend slots */
+	dsa_pointer buckets;		/* pg_atomic_uint64[nbuckets] */
+	dsa_pointer slots;			/* AcBackendSlot[nslots] */
+	dsa_pointer descs;			/* AcCacheDesc[AC_MAX_CACHES] */
+	LWLock		reclaim_lock;	/* one reclaimer at a time */
+	LWLock		desc_lock;		/* claiming descriptors, resets */
+	LWLock		partition_locks[AC_NPARTITIONS];	/* physical unlinks */
+	ConditionVariable cvs[AC_NCVS]; /* fill done, by key hash */
+} AcShared;
+
+/*
+ * The control block in the main shared memory.  Just enough to find the
+ * DSA area.  initialized is set (after area_handle and shared) under
+ * AddinShmemInitLock, and read under it.
+ */
+typedef struct AcControl
+{
+	uint32		magic;
+	bool		initialized;
+	int			tranche_id;
+	dsa_handle	area_handle;
+	dsa_pointer shared;
+} AcControl;
+
+/* shmem.c */
+extern int	ac_memory_limit_kb;
+extern dsa_area *ac_area;
+extern AcShared *ac_shared;
+extern AcBackendSlot *ac_slots;
+extern AcBackendSlot *ac_my_slot;
+extern int	ac_my_slotno;
+extern uint64 ac_my_session;
+extern AcCacheDesc *ac_descs;
+
+extern void ac_attach(void);
+
+static inline void *
+ac_addr(dsa_pointer p)
+{
+	return dsa_get_address(ac_area, p);
+}
+
+/* PostgreSQL version shims */
+#if PG_VERSION_NUM >= 160000
+#define ac_proc_aclcheck(f, r, m)	object_aclcheck(ProcedureRelationId, (f), (r), (m))
+#define ac_proc_ownercheck(f, r)	object_ownercheck(ProcedureRelationId, (f), (r))
+#define ac_ns_aclcheck(n, r, m)		object_aclcheck(NamespaceRelationId, (n), (r), (m))
+#else
+#define ac_proc_aclcheck(f, r, m)	pg_proc_aclcheck((f), (r), (m))
+#define ac_proc_ownercheck(f, r)	pg_proc_ownercheck((f), (r))
+#define ac_ns_aclcheck(n, r, m)		pg_namespace_aclcheck((n), (r), (m))
+#endif
+
+#endif							/* ATOMICCACHE_H */

@@ -1,0 +1,860 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  The cache registry of atomiccache (the table atomiccache.registry of
+ *	  each database), the backend-local lookup tables built from it, the
+ *	  shared cache descriptors, and the DDL: create_cache, drop_cache,
+ *	  memoize and unmemoize.
+ *
+ * Accessors are C functions (atomiccache_accessor) made with
+ * ProcedureCreate().  The SQL command CREATE FUNCTION ... LANGUAGE C needs
+ * a superuser; ProcedureCreate() does not check the language's privilege,
+ * so any role with EXECUTE on the fill function and CREATE on the schema
+ * can make a cache, as SPEC.md asks.  The accessor is safe to hand out:
+ * it does nothing but serve the registry's cache, and it checks EXECUTE
+ * on the fill function on every call (cached per role and invalidated
+ * with pg_proc).  A C accessor costs one fmgr call on a hit, where a SQL
+ * wrapper around a polymorphic entry point would cost a SQL function call
+ * wherever the planner cannot inline it (PL/pgSQL, FROM clauses).
+ *
+ * Registry rows are written as the extension's owner, after the caller's
+ * own privileges were checked; everybody may read them.
+ *
+ * A backend keeps what it read of the registry in two hash tables (by
+ * accessor OID and by name).  They are dropped whenever the shared DDL
+ * generation (bumped by every DDL of any cache) or the local invalidation
+ * counter (bumped by pg_proc and role membership invalidations) moves.
+ *
+ * IDENTIFICATION
+ *	  src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "port/pg_bswap.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+
+uint64		ac_local_generation = 1;
+
+typedef struct InfoByOid
+{
+	Oid			accessor;		/* hash key */
+	AcCacheInfo *info;
+} InfoByOid;
+
+typedef struct InfoByName
+{
+	char		name[NAMEDATALEN * 2 + 2];	/* hash key */
+	AcCacheInfo *info;
+} InfoByName;
+
+static HTAB *by_oid = NULL;
+static HTAB *by_name = NULL;
+static uint64 tables_ddl_generation = 0;
+static uint64 tables_local_generation = 0;
+
+static void
+invalidation_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ac_local_generation++;
+}
+
+void
+ac_catalog_init(void)
+{
+	CacheRegisterSyscacheCallback(PROCOID, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, invalidation_callback, (Datum) 0);
+}
+
+bool
+ac_info_is_current(const AcCacheInfo *info)
+{
+	return info->local_generation == ac_local_generation &&
+		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation);
+}
+
+/* (Re)create the lookup tables if any invalidation happened. */
+static void
+check_tables(void)
+{
+	uint64		ddl = pg_atomic_read_u64(&ac_shared->ddl_generation);
+	HASHCTL		ctl;
+
+	if (by_oid != NULL && tables_ddl_generation == ddl &&
+		tables_local_generation == ac_local_generation)
+		return;
+	if (by_oid != NULL)
+		hash_destroy(by_oid);
+	if (by_name != NULL)
+		hash_destroy(by_name);
+	by_oid = by_name = NULL;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(InfoByOid);
+	ctl.hcxt = CacheMemoryContext;
+	by_oid = hash_create("atomiccache caches by accessor", 64, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAMEDATALEN * 2 + 2;
+	ctl.entrysize = sizeof(InfoByName);
+	by_name = hash_create("atomiccache caches by name", 64, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	tables_ddl_generation = ddl;
+	tables_local_generation = ac_local_generation;
+}
+
+/*
+ * Find or claim the shared descriptor of a cache.  Lock-free when found;
+ * claims under desc_lock.
+ */
+static int
+desc_index(Oid dbid, uint64 uid)
+{
+	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
+	uint32		i;
+	int			found = -1;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		uint32		idx = (start + i) % AC_MAX_CACHES;
+		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+
+		if (d == InvalidOid)
+			break;
+		pg_read_barrier();
+		if (d == dbid && ac_descs[idx].uid == uid)
+			return idx;
+	}
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		uint32		idx = (start + i) % AC_MAX_CACHES;
+		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+
+		if (d == InvalidOid)
+		{
+			ac_descs[idx].uid = uid;
+			/* partner: the pg_read_barrier above */
+			pg_write_barrier();
+			pg_atomic_write_u32(&ac_descs[idx].dbid, dbid);
+			found = idx;
+			break;
+		}
+		if (d == dbid && ac_descs[idx].uid == uid)
+		{
+			found = idx;
+			break;
+		}
+	}
+	LWLockRelease(&ac_shared->desc_lock);
+	if (found < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many atomiccache caches since the server started"),
+				 errdetail("The server keeps room for %d caches, dropped ones included.",
+						   AC_MAX_CACHES),
+				 errhint("Restart the server to reclaim the room of dropped caches.")));
+	return found;
+}
+
+static uint64
+interval_ns(Interval *ttl)
+{
+	int64		us;
+
+	us = ttl->time +
+		(int64) ttl->day * USECS_PER_DAY +
+		(int64) ttl->month * DAYS_PER_MONTH * USECS_PER_DAY;
+	if (us <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive"),
+				 errhint("Pass NULL for entries that never expire.")));
+	return (uint64) us * 1000;
+}
+
+/* Build an AcCacheInfo from the registry row SPI just read. */
+static AcCacheInfo *
+info_from_row(HeapTuple tup, TupleDesc tupdesc)
+{
+	AcCacheInfo *info;
+	bool		isnull;
+	char	   *name;
+	HeapTuple	ptup;
+	Form_pg_proc pform;
+	int			i;
+
+	info = MemoryContextAllocZero(CacheMemoryContext, sizeof(AcCacheInfo));
+	name = TextDatumGetCString(SPI_getbinval(tup, tupdesc, 1, &isnull));
+	info->name = MemoryContextStrdup(CacheMemoryContext, name);
+	info->uid = DatumGetInt64(SPI_getbinval(tup, tupdesc, 2, &isnull));
+	info->accessor = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 3, &isnull));
+	info->fill = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 4, &isnull));
+	{
+		Datum		d = SPI_getbinval(tup, tupdesc, 5, &isnull);
+
+		info->ttl_ns = isnull ? 0 : interval_ns(DatumGetIntervalP(d));
+	}
+	info->owner = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 6, &isnull));
+	info->memoized = DatumGetBool(SPI_getbinval(tup, tupdesc, 7, &isnull));
+
+	/* the key and result types are the accessor's */
+	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("accessor of cache \"%s\" does not exist", info->name)));
+	pform = (Form_pg_proc) GETSTRUCT(ptup);
+	info->nargs = pform->pronargs;
+	for (i = 0; i < info->nargs; i++)
+		ac_type_info(pform->proargtypes.values[i], &info->args[i]);
+	ac_type_info(pform->prorettype, &info->result);
+	ReleaseSysCache(ptup);
+	info->fill_strict = func_strict(info->fill);
+	info->desc_idx = desc_index(MyDatabaseId, (uint64) info->uid);
+	return info;
+}
+
+static AcCacheInfo *
+load_info(const char *cond, Oid argtype, Datum arg)
+{
+	StringInfoData sql;
+	AcCacheInfo *info = NULL;
+	uint64		ddl = pg_atomic_read_u64(&ac_shared->ddl_generation);
+	uint64		local = ac_local_generation;
+	int			ret;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT name, uid, accessor::pg_catalog.oid, fill::pg_catalog.oid,"
+					 " ttl, owner::pg_catalog.oid, memoized"
+					 " FROM atomiccache.registry WHERE %s", cond);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(sql.data, 1, &argtype, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		info = info_from_row(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+		info->ddl_generation = ddl;
+		info->local_generation = local;
+	}
+	SPI_finish();
+	pfree(sql.data);
+	return info;
+}
+
+/*
+ * The cache served by this accessor.  NULL (or an error when !missing_ok)
+ * if there is none.
+ */
+AcCacheInfo *
+ac_info_by_accessor(Oid accessor, bool missing_ok)
+{
+	InfoByOid  *ent;
+	AcCacheInfo *info;
+	bool		found;
+
+	ac_attach();
+	check_tables();
+	ent = hash_search(by_oid, &accessor, HASH_FIND, NULL);
+	if (ent != NULL)
+		return ent->info;
+	info = load_info("accessor = $1::pg_catalog.oid", OIDOID,
+					 ObjectIdGetDatum(accessor));
+	if (info == NULL)
+	{
+		if (missing_ok)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("function %u is not the accessor of an atomiccache cache",
+						accessor),
+				 errhint("The cache may have been dropped.")));
+	}
+	check_tables();
+	ent = hash_search(by_oid, &accessor, HASH_ENTER, &found);
+	ent->info = info;
+	return info;
+}
+
+/* The cache of this name, or an undefined_object error. */
+AcCacheInfo *
+ac_info_by_name(const char *name)
+{
+	InfoByName *ent;
+	AcCacheInfo *info;
+	bool		found;
+
+	ac_attach();
+	check_tables();
+	if (strlen(name) < NAMEDATALEN * 2 + 2)
+	{
+		ent = hash_search(by_name, name, HASH_FIND, NULL);
+		if (ent != NULL)
+			return ent->info;
+	}
+	info = load_info("name = $1", TEXTOID, CStringGetTextDatum(name));
+	if (info == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", name),
+				 errhint("The caches of this database are listed in atomiccache.caches.")));
+	check_tables();
+	if (strlen(name) < NAMEDATALEN * 2 + 2)
+	{
+		ent = hash_search(by_name, name, HASH_ENTER, &found);
+		ent->info = info;
+	}
+	return info;
+}
+
+/* Ownership of a cache: its owner's privileges, or superuser. */
+void
+ac_check_owner(const AcCacheInfo *info)
+{
+	if (!has_privs_of_role(GetUserId(), info->owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of cache \"%s\"", info->name)));
+}
+
+/* ---------------------------------------------------------------------
+ * DDL
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Is this function usable as a fill function?  ERROR (42P13) if not.
+ */
+static void
+check_fill_function(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	char	   *fname = format_procedure(p->oid);
+	int			i;
+
+	if (p->prokind != PROKIND_FUNCTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It is %s.",
+						   p->prokind == PROKIND_PROCEDURE ? "a procedure" :
+						   p->prokind == PROKIND_AGGREGATE ? "an aggregate function" :
+						   p->prokind == PROKIND_WINDOW ? "a window function" :
+						   "not a plain function")));
+	if (p->proretset)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It returns a set.")));
+	if (get_typtype(p->prorettype) == TYPTYPE_PSEUDO)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It returns %s, a pseudo-type.",
+						   format_type_be(p->prorettype)),
+				 errhint("A fill function returns a value of a real type.")));
+	for (i = 0; i < p->pronargs; i++)
+	{
+		Oid			t = p->proargtypes.values[i];
+
+		if (get_typtype(t) == TYPTYPE_PSEUDO)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+					 errmsg("%s cannot be a fill function", fname),
+					 errdetail("Its argument %d is of the %s type %s.", i + 1,
+							   IsPolymorphicType(t) ? "polymorphic" : "pseudo-",
+							   format_type_be(t)),
+					 errhint("Keys must have concrete types.")));
+	}
+}
+
+static Oid
+extension_oid(void)
+{
+	return get_extension_oid("atomiccache", false);
+}
+
+static Oid
+extension_owner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = BOOTSTRAP_SUPERUSERID;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("atomiccache"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/* Run a registry write as the extension owner (the caller was checked). */
+static void
+registry_write(const char *sql, int nargs, Oid *types, Datum *values,
+			   const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(extension_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	if (ret < 0)
+		elog(ERROR, "could not write atomiccache.registry: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+static bool
+registry_has_name(const char *name)
+{
+	bool		found;
+	Oid			t = TEXTOID;
+	Datum		v = CStringGetTextDatum(name);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT 1 FROM atomiccache.registry WHERE name = $1",
+							  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+static void
+registry_insert(const char *name, uint64 uid, Oid accessor, Oid fill,
+				Interval *ttl, Oid owner, bool memoized)
+{
+	Oid			types[7] = {TEXTOID, INT8OID, OIDOID, OIDOID, INTERVALOID, OIDOID, BOOLOID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int64GetDatum((int64) uid);
+	values[2] = ObjectIdGetDatum(accessor);
+	values[3] = ObjectIdGetDatum(fill);
+	values[4] = ttl ? IntervalPGetDatum(ttl) : (Datum) 0;
+	if (ttl == NULL)
+		nulls[4] = 'n';
+	values[5] = ObjectIdGetDatum(owner);
+	values[6] = BoolGetDatum(memoized);
+	registry_write("INSERT INTO atomiccache.registry"
+				   " (name, uid, accessor, fill, ttl, owner, memoized)"
+				   " VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regprocedure,"
+				   " $4::pg_catalog.oid::pg_catalog.regprocedure, $5,"
+				   " $6::pg_catalog.oid::pg_catalog.regrole, $7)",
+				   7, types, values, nulls);
+}
+
+static void
+registry_delete(int64 uid)
+{
+	Oid			t = INT8OID;
+	Datum		v = Int64GetDatum(uid);
+
+	registry_write("DELETE FROM atomiccache.registry WHERE uid = $1",
+				   1, &t, &v, NULL);
+}
+
+static uint64
+new_uid(void)
+{
+	uint64		uid = 0;
+
+	while (uid == 0 || (int64) uid < 0)
+	{
+		if (!pg_strong_random(&uid, sizeof(uid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random cache id")));
+		uid &= ~(UINT64CONST(1) << 63);
+	}
+	return uid;
+}
+
+static void
+bump_ddl(void)
+{
+	pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
+}
+
+/* Make every entry of a cache unreachable, now and for good. */
+static void
+retire_desc(int64 uid)
+{
+	int			idx = desc_index(MyDatabaseId, (uint64) uid);
+
+	pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
+	pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+}
+
+static void
+check_name_free(const char *name, const char *objname, Oid nsp,
+				oidvector *argtypes)
+{
+	if (registry_has_name(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("cache \"%s\" already exists", name)));
+	if (SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum(objname),
+							  PointerGetDatum(argtypes), ObjectIdGetDatum(nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("function %s.%s with the fill function's arguments already exists",
+						get_namespace_name(nsp), objname),
+				 errhint("Choose another name for the cache.")));
+}
+
+static void
+depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
+		  DependencyType type)
+{
+	ObjectAddress a,
+				b;
+
+	ObjectAddressSet(a, dependent_class, dependent);
+	ObjectAddressSet(b, ref_class, ref);
+	recordDependencyOn(&a, &b, type);
+}
+
+Oid
+ac_create_cache(const char *name, Oid fill, Interval *ttl)
+{
+	HeapTuple	ptup;
+	Form_pg_proc p;
+	List	   *names;
+	char	   *objname;
+	Oid			nsp;
+	AclResult	aclresult;
+	ObjectAddress addr;
+	Datum		argnames;
+	bool		isnull;
+	uint64		uid;
+
+	ac_attach();
+	if (ttl)
+		(void) interval_ns(ttl);
+	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fill));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", fill)));
+	p = (Form_pg_proc) GETSTRUCT(ptup);
+	check_fill_function(ptup);
+	aclresult = ac_proc_aclcheck(fill, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, NameStr(p->proname));
+
+	names = stringToQualifiedNameList(name);
+	nsp = QualifiedNameGetCreationNamespace(names, &objname);
+	aclresult = ac_ns_aclcheck(nsp, GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(nsp));
+	check_name_free(name, objname, nsp, &p->proargtypes);
+
+	/* input argument names, when the fill has no OUT arguments */
+	argnames = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargnames, &isnull);
+	if (isnull ||
+		!heap_attisnull(ptup, Anum_pg_proc_proallargtypes, NULL))
+		argnames = PointerGetDatum(NULL);
+
+	addr = ProcedureCreate(objname, nsp, false, false,
+						   p->prorettype, GetUserId(),
+						   ClanguageId, InvalidOid,
+						   "atomiccache_accessor", "$libdir/atomiccache",
+						   NULL, PROKIND_FUNCTION,
+						   false, false, p->proisstrict,
+						   p->provolatile == PROVOLATILE_VOLATILE ?
+						   PROVOLATILE_VOLATILE : PROVOLATILE_STABLE,
+						   p->proparallel,
+						   &p->proargtypes,
+						   PointerGetDatum(NULL), PointerGetDatum(NULL),
+						   argnames, NIL,
+						   PointerGetDatum(NULL), PointerGetDatum(NULL),
+						   InvalidOid, p->procost, 0);
+	depend_on(ProcedureRelationId, addr.objectId, ProcedureRelationId, fill,
+			  DEPENDENCY_NORMAL);
+	depend_on(ProcedureRelationId, addr.objectId, ExtensionRelationId,
+			  extension_oid(), DEPENDENCY_NORMAL);
+	CommandCounterIncrement();
+
+	uid = new_uid();
+	registry_insert(name, uid, addr.objectId, fill, ttl, GetUserId(), false);
+	bump_ddl();
+	return addr.objectId;
+}
+
+void
+ac_drop_cache(AcCacheInfo *info)
+{
+	ObjectAddress addr;
+
+	ac_check_owner(info);
+	if (info->memoized)
+	{
+		ac_unmemoize(info->accessor);
+		return;
+	}
+	registry_delete(info->uid);
+	retire_desc(info->uid);
+	ObjectAddressSet(addr, ProcedureRelationId, info->accessor);
+	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	CommandCounterIncrement();
+	bump_ddl();
+}
+
+/* Nullable array attributes of pg_proc, as ProcedureCreate wants them. */
+static Datum
+proc_attr(HeapTuple tup, int attno)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
+
+	return isnull ? PointerGetDatum(NULL) : d;
+}
+
+static char *
+proc_text(HeapTuple tup, int attno)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static List *
+proc_defaults(HeapTuple tup)
+{
+	char	   *s = proc_text(tup, Anum_pg_proc_proargdefaults);
+
+	return s ? castNode(List, stringToNode(s)) : NIL;
+}
+
+static Node *
+proc_sqlbody(HeapTuple tup)
+{
+	char	   *s = proc_text(tup, Anum_pg_proc_prosqlbody);
+
+	return s ? stringToNode(s) : NULL;
+}
+
+/* Give a function the ACL of another (the fill copy of memoize). */
+static void
+copy_acl(Oid from, Oid to)
+{
+	Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
+	HeapTuple	src = SearchSysCache1(PROCOID, ObjectIdGetDatum(from));
+	HeapTuple	dst = SearchSysCache1(PROCOID, ObjectIdGetDatum(to));
+	Datum		values[Natts_pg_proc];
+	bool		nulls[Natts_pg_proc];
+	bool		repl[Natts_pg_proc];
+	bool		isnull;
+	HeapTuple	newtup;
+
+	memset(repl, 0, sizeof(repl));
+	memset(nulls, 0, sizeof(nulls));
+	values[Anum_pg_proc_proacl - 1] =
+		SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &isnull);
+	nulls[Anum_pg_proc_proacl - 1] = isnull;
+	repl[Anum_pg_proc_proacl - 1] = true;
+	newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
+	CatalogTupleUpdate(rel, &newtup->t_self, newtup);
+	ReleaseSysCache(src);
+	ReleaseSysCache(dst);
+	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * Replace the definition of function `target` (same name, namespace and
+ * signature) by the one of `source`, or by the accessor when source is
+ * invalid.  Keeps target's OID, owner and ACL.
+ */
+static void
+replace_definition(HeapTuple target, HeapTuple source)
+{
+	Form_pg_proc t = (Form_pg_proc) GETSTRUCT(target);
+	Form_pg_proc s = source ? (Form_pg_proc) GETSTRUCT(source) : t;
+
+	ProcedureCreate(NameStr(t->proname), t->pronamespace, true, false,
+					t->prorettype, t->proowner,
+					source ? s->prolang : ClanguageId,
+					InvalidOid,
+					source ? proc_text(source, Anum_pg_proc_prosrc) : "atomiccache_accessor",
+					source ? proc_text(source, Anum_pg_proc_probin) : "$libdir/atomiccache",
+					source ? proc_sqlbody(source) : NULL,
+					t->prokind,
+					source ? s->prosecdef : false,
+					s->proleakproof, s->proisstrict, s->provolatile,
+					s->proparallel,
+					&t->proargtypes,
+					proc_attr(target, Anum_pg_proc_proallargtypes),
+					proc_attr(target, Anum_pg_proc_proargmodes),
+					proc_attr(target, Anum_pg_proc_proargnames),
+					proc_defaults(target),
+					source ? proc_attr(source, Anum_pg_proc_protrftypes) : PointerGetDatum(NULL),
+					source ? proc_attr(source, Anum_pg_proc_proconfig) : PointerGetDatum(NULL),
+					source ? s->prosupport : InvalidOid,
+					s->procost, s->prorows);
+}
+
+static bool
+is_accessor(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	char	   *src;
+
+	if (p->prolang != ClanguageId)
+		return false;
+	src = proc_text(ptup, Anum_pg_proc_prosrc);
+	return src != NULL && strcmp(src, "atomiccache_accessor") == 0;
+}
+
+Oid
+ac_memoize(Oid fn, Interval *ttl)
+{
+	HeapTuple	ptup;
+	Form_pg_proc p;
+	char	   *name;
+	char	   *fillname;
+	AclResult	aclresult;
+	ObjectAddress fill;
+
+	ac_attach();
+	if (ttl)
+		(void) interval_ns(ttl);
+	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", fn)));
+	p = (Form_pg_proc) GETSTRUCT(ptup);
+	name = pstrdup(NameStr(p->proname));
+	if (is_accessor(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("function %s is already served by a cache",
+						format_procedure(fn))));
+	check_fill_function(ptup);
+	if (!ac_proc_ownercheck(fn, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, name);
+	aclresult = ac_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, name);
+	aclresult = ac_ns_aclcheck(p->pronamespace, GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(p->pronamespace));
+
+	fillname = psprintf("%s_uncached", name);
+	if (strlen(fillname) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("function name \"%s\" is too long to memoize", name),
+				 errdetail("The fill function would be called \"%s\".", fillname)));
+	check_name_free(name, fillname, p->pronamespace, &p->proargtypes);
+
+	/* 1. the original body moves to a new function, name_uncached */
+	fill = ProcedureCreate(fillname, p->pronamespace, false, false,
+						   p->prorettype, p->proowner, p->prolang, InvalidOid,
+						   proc_text(ptup, Anum_pg_proc_prosrc),
+						   proc_text(ptup, Anum_pg_proc_probin),
+						   proc_sqlbody(ptup), p->prokind,
+						   p->prosecdef, p->proleakproof, p->proisstrict,
+						   p->provolatile, p->proparallel, &p->proargtypes,
+						   proc_attr(ptup, Anum_pg_proc_proallargtypes),
+						   proc_attr(ptup, Anum_pg_proc_proargmodes),
+						   proc_attr(ptup, Anum_pg_proc_proargnames),
+						   proc_defaults(ptup),
+						   proc_attr(ptup, Anum_pg_proc_protrftypes),
+						   proc_attr(ptup, Anum_pg_proc_proconfig),
+						   p->prosupport, p->procost, p->prorows);
+	CommandCounterIncrement();
+	copy_acl(fn, fill.objectId);
+	/* dropping the memoized function drops its fill */
+	depend_on(ProcedureRelationId, fill.objectId, ProcedureRelationId, fn,
+			  DEPENDENCY_AUTO);
+
+	/* 2. the function itself becomes the accessor, same OID */
+	replace_definition(ptup, NULL);
+	depend_on(ProcedureRelationId, fn, ExtensionRelationId, extension_oid(),
+			  DEPENDENCY_NORMAL);
+	CommandCounterIncrement();
+
+	registry_insert(name, new_uid(), fn, fill.objectId, ttl, p->proowner, true);
+	bump_ddl();
+	return fill.objectId;
+}
+
+void
+ac_unmemoize(Oid fn)
+{
+	AcCacheInfo *info;
+	HeapTuple	target;
+	HeapTuple	source;
+	ObjectAddress addr;
+
+	info = ac_info_by_accessor(fn, true);
+	if (info == NULL || !info->memoized)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("function %s is not memoized", format_procedure(fn))));
+	ac_check_owner(info);
+	target = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	source = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(info->fill));
+	if (!HeapTupleIsValid(target) || !HeapTupleIsValid(source))
+		elog(ERROR, "cache lookup failed for function %u or %u", fn, info->fill);
+
+	replace_definition(target, source);
+	CommandCounterIncrement();
+	registry_delete(info->uid);
+	retire_desc(info->uid);
+	ObjectAddressSet(addr, ProcedureRelationId, info->fill);
+	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	CommandCounterIncrement();
+	bump_ddl();
+}

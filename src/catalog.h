@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The per-database cache registry of atomiccache, the backend-local
+ *	  cache of its rows, and the DDL of caches (create, drop, memoize).
+ *
+ * IDENTIFICATION
+ *	  src/catalog.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef AC_CATALOG_H
+#define AC_CATALOG_H
+
+#include "key.h"
+
+/*
+ * What a backend knows of one cache.  Never changed once built: a newer
+ * version replaces it in the lookup tables, and the old one stays
+ * allocated (a fill in progress may still point to it).
+ */
+typedef struct AcCacheInfo
+{
+	char	   *name;
+	int64		uid;
+	Oid			accessor;
+	Oid			fill;
+	Oid			owner;
+	uint64		ttl_ns;			/* 0: never expires */
+	bool		memoized;
+	bool		fill_strict;
+	int			desc_idx;
+	int			nargs;
+	AcTypeInfo	result;
+	AcTypeInfo	args[FUNC_MAX_ARGS];
+	uint64		ddl_generation; /* shared DDL generation when loaded */
+	uint64		local_generation;	/* local invalidations when loaded */
+} AcCacheInfo;
+
+extern uint64 ac_local_generation;
+
+extern void ac_catalog_init(void);
+extern bool ac_info_is_current(const AcCacheInfo *info);
+extern AcCacheInfo *ac_info_by_accessor(Oid accessor, bool missing_ok);
+extern AcCacheInfo *ac_info_by_name(const char *name);
+extern void ac_check_owner(const AcCacheInfo *info);
+
+extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
+extern void ac_drop_cache(AcCacheInfo *info);
+extern Oid	ac_memoize(Oid fn, Interval *ttl);
+extern void ac_unmemoize(Oid fn);
+
+#endif							/* AC_CATALOG_H */

@@ -1,0 +1,366 @@
+/*-------------------------------------------------------------------------
+ *
+ * fill.c
+ *	  The single-flight lookup of atomiccache: hit, wait, or reserve the
+ *	  key and run the fill function, then publish its value or its error.
+ *
+ * ac_get() loops over the states of the key's entry (see table.h):
+ *
+ *	READY/FAILED, fresh  -> copy the value out (or raise the error): a hit,
+ *							with no lock and no shared write but the CLOCK
+ *							reference bit when it is clear;
+ *	READY/FAILED, expired -> remove it and look again;
+ *	PENDING (another)	 -> pin it, sleep until it is done, and return what
+ *							its filler published;
+ *	PENDING (ours)		 -> the fill asks for its own key: error at once;
+ *	ABANDONED			 -> take the fill over by CAS;
+ *	absent				 -> link a new PENDING entry (lock-free) and fill.
+ *
+ * The fill runs in PG_TRY.  On error the filler copies the ErrorData and
+ * either publishes it as the key's value (FAILED, same TTL) or, for the
+ * transient classes of SPEC.md, abandons the reservation so that a waiter
+ * takes over; then it re-throws the original error.  FATAL skips PG_CATCH:
+ * the backend's exit callback (shmem.c) then releases every reservation
+ * still on this backend's stack (held[]); the transaction callback does
+ * the same at abort as a last resort.  No per-fill exit callback is
+ * registered, so nesting depth is bounded only by the stack.
+ *
+ * IDENTIFICATION
+ *	  src/fill.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "fill.h"
+
+/* Entries this backend is filling, and entries it pins while waiting. */
+typedef struct AcEntryStack
+{
+	AcEntry   **items;
+	int			n;
+	int			size;
+} AcEntryStack;
+
+static AcEntryStack held;
+static AcEntryStack pinned;
+
+void
+ac_fill_init(void)
+{
+	held.size = pinned.size = 16;
+	held.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcEntry *) * held.size);
+	pinned.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcEntry *) * pinned.size);
+	held.n = pinned.n = 0;
+}
+
+/* Make room first, so that pushing cannot fail after the pin is taken. */
+static void
+stack_reserve(AcEntryStack *s)
+{
+	if (s->n >= s->size)
+	{
+		s->size *= 2;
+		s->items = repalloc(s->items, sizeof(AcEntry *) * s->size);
+	}
+}
+
+static void
+stack_remove(AcEntryStack *s, AcEntry *e)
+{
+	int			i;
+
+	for (i = s->n - 1; i >= 0; i--)
+		if (s->items[i] == e)
+		{
+			memmove(&s->items[i], &s->items[i + 1], sizeof(AcEntry *) * (s->n - i - 1));
+			s->n--;
+			return;
+		}
+}
+
+/*
+ * Release every reservation and pin this backend holds: at exit, at the
+ * end of a transaction.  Cannot ERROR.
+ */
+void
+ac_fill_release_all(void)
+{
+	uint64		mine = AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session);
+
+	while (held.n > 0)
+	{
+		AcEntry    *e = held.items[--held.n];
+
+		ac_entry_abandon(e, mine);
+		ac_entry_unpin(e);
+	}
+	while (pinned.n > 0)
+		ac_entry_unpin(pinned.items[--pinned.n]);
+}
+
+/* SPEC.md: errors that say nothing about the key are never cached. */
+static bool
+error_is_transient(int code)
+{
+	int			cat = ERRCODE_TO_CATEGORY(code);
+
+	if (cat == ERRCODE_OPERATOR_INTERVENTION ||
+		cat == ERRCODE_INSUFFICIENT_RESOURCES ||
+		cat == ERRCODE_CONNECTION_EXCEPTION ||
+		cat == ERRCODE_SYSTEM_ERROR ||
+		cat == ERRCODE_INTERNAL_ERROR)
+		return true;
+	return code == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+		code == ERRCODE_T_R_DEADLOCK_DETECTED ||
+		code == ERRCODE_LOCK_NOT_AVAILABLE ||
+		code == ERRCODE_READ_ONLY_SQL_TRANSACTION;
+}
+
+static AcStatRow *
+stats_row(AcFillCall *call)
+{
+	if (pg_atomic_read_u32(&call->stats->desc_idx) != (uint32) call->desc_idx)
+		call->stats = ac_stat_row(call->desc_idx);
+	return call->stats;
+}
+
+static void
+set_times(AcFillCall *call, AcEntry *e)
+{
+	e->filled_at = ac_now_ns();
+	e->expires_at = call->ttl_ns ? e->filled_at + call->ttl_ns : 0;
+}
+
+/*
+ * Run the fill for a reserved, pinned entry and publish the outcome.
+ * Returns the value (in the caller's memory context) or re-throws the
+ * fill's error.
+ */
+static Datum
+do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	uint64		mine = AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session);
+	uint64		start = ac_now_ns();
+	uint64		us;
+	Datum		result;
+
+	stack_reserve(&held);
+	held.items[held.n++] = entry;
+
+	PG_TRY();
+	{
+		call->fcinfo->isnull = false;
+		result = FunctionCallInvoke(call->fcinfo);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		us = (ac_now_ns() - start) / 1000;
+		if (error_is_transient(edata->sqlerrcode) ||
+			!ac_error_store(entry, edata))
+			ac_entry_abandon(entry, mine);
+		else
+		{
+			set_times(call, entry);
+			ac_entry_publish(entry, AC_FAILED);
+			ac_count(stats_row(call), AC_FILL_ERRORS, 1);
+		}
+		ac_count(stats_row(call), AC_FILLS, 1);
+		ac_count(stats_row(call), AC_FILL_TIME_US, us);
+		ac_stats_fill_time(call->desc_idx, us);
+		stack_remove(&held, entry);
+		ac_entry_unpin(entry);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	*isnull = call->fcinfo->isnull;
+	us = (ac_now_ns() - start) / 1000;
+	ac_count(stats_row(call), AC_FILLS, 1);
+	ac_count(stats_row(call), AC_FILL_TIME_US, us);
+	ac_stats_fill_time(call->desc_idx, us);
+
+	/* a value that cannot be stored is returned uncached */
+	if (ac_value_store(entry, call->result, result, *isnull))
+	{
+		set_times(call, entry);
+		ac_entry_publish(entry, AC_READY);
+	}
+	else
+		ac_entry_abandon(entry, mine);
+	stack_remove(&held, entry);
+	ac_entry_unpin(entry);
+	return result;
+}
+
+/*
+ * Sleep on another backend's fill of a pinned entry, then drop the pin.
+ * Returns true and the value if the fill published one; raises the error
+ * if it published an error; returns false if the fill was abandoned (the
+ * caller looks again and may take it over).
+ */
+static bool
+wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
+{
+	ErrorData  *volatile edata = NULL;
+	volatile bool done = false;
+	uint64		st;
+
+	PG_TRY();
+	{
+		st = ac_wait_fill(e, call->cache_name);
+		if (AC_STATE(st) == AC_READY)
+		{
+			*value = ac_value_fetch(e, call->result, isnull);
+			done = true;
+		}
+		else if (AC_STATE(st) == AC_FAILED)
+			edata = ac_error_fetch(e);
+	}
+	PG_CATCH();
+	{
+		stack_remove(&pinned, e);
+		ac_entry_unpin(e);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	stack_remove(&pinned, e);
+	ac_entry_unpin(e);
+	if (edata)
+		ac_error_throw(edata);
+	return done;
+}
+
+/*
+ * Return the value of the key, filling it if needed.  key is the key
+ * image, hash its hash.  May ERROR: the fill's error, a cached error,
+ * recursion, deadlock, cancel.
+ */
+Datum
+ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
+{
+	bool		missed = false;
+
+	for (;;)
+	{
+		AcEntry    *e;
+		AcEntry    *newe;
+		uint64		st;
+
+		ac_read_begin();
+		e = ac_table_find(hash, key->data, key->len);
+		if (e != NULL)
+		{
+			st = pg_atomic_read_u64(&e->state);
+			/* partner: the CAS in ac_entry_publish */
+			pg_read_barrier();
+			switch (AC_STATE(st))
+			{
+				case AC_READY:
+				case AC_FAILED:
+					if (e->expires_at == 0 || !ac_entry_expired(e, ac_now_ns()))
+					{
+						Datum		v = (Datum) 0;
+						ErrorData  *edata = NULL;
+
+						if (pg_atomic_read_u32(&e->refbit) == 0)
+							pg_atomic_write_u32(&e->refbit, 1);
+						if (AC_STATE(st) == AC_FAILED)
+							edata = ac_error_fetch(e);
+						else
+							v = ac_value_fetch(e, call->result, isnull);
+						ac_read_end();
+						ac_count(stats_row(call), missed ? AC_MISSES : AC_HITS, 1);
+						if (edata)
+							ac_error_throw(edata);
+						return v;
+					}
+					ac_read_end();
+					if (ac_entry_remove(e, st))
+						ac_count(stats_row(call), AC_EXPIRATIONS, 1);
+					continue;
+
+				case AC_PENDING:
+					if ((int) AC_OWNER_SLOT(st) == ac_my_slotno &&
+						AC_OWNER_SESSION(st) == (uint32) ac_my_session)
+					{
+						ac_read_end();
+						ac_recursion_error(call->cache_name);
+					}
+					stack_reserve(&pinned);
+					ac_entry_pin(e);
+					pinned.items[pinned.n++] = e;
+					ac_read_end();
+					if (!missed)
+						ac_count(stats_row(call), AC_MISSES, 1);
+					missed = true;
+					ac_count(stats_row(call), AC_WAITS, 1);
+					{
+						Datum		v;
+
+						if (wait_and_fetch(call, e, isnull, &v))
+							return v;
+					}
+					CHECK_FOR_INTERRUPTS();
+					continue;
+
+				case AC_ABANDONED:
+					stack_reserve(&held);
+					if (ac_entry_takeover(e, st))
+					{
+						ac_entry_pin(e);
+						ac_read_end();
+						if (!missed)
+							ac_count(stats_row(call), AC_MISSES, 1);
+						return do_fill(call, e, isnull);
+					}
+					ac_read_end();
+					continue;
+
+				default:
+					ac_read_end();
+					continue;
+			}
+		}
+		ac_read_end();
+
+		/* absent: reserve the key */
+		if (!missed)
+			ac_count(stats_row(call), AC_MISSES, 1);
+		missed = true;
+		ac_reclaim();
+		ac_sweep_garbage(16);
+		newe = ac_entry_create(hash, key->data, key->len,
+							   call->desc_idx, call->generation);
+		if (newe == NULL)
+		{
+			/* no memory for even the reservation: fill uncached */
+			call->fcinfo->isnull = false;
+			{
+				Datum		v = FunctionCallInvoke(call->fcinfo);
+
+				*isnull = call->fcinfo->isnull;
+				ac_count(stats_row(call), AC_FILLS, 1);
+				return v;
+			}
+		}
+		ac_read_begin();
+		e = ac_table_insert(newe);
+		ac_read_end();
+		if (e != newe)
+		{
+			ac_entry_discard(newe);
+			continue;
+		}
+		return do_fill(call, newe, isnull);
+	}
+}

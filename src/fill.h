@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * fill.h
+ *	  Single-flight lookup and fill of atomiccache, and waiting for another
+ *	  backend's fill.
+ *
+ * IDENTIFICATION
+ *	  src/fill.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef AC_FILL_H
+#define AC_FILL_H
+
+#include "fmgr.h"
+
+#include "key.h"
+#include "stats.h"
+
+/* What ac_get needs to know of one cache and one call. */
+typedef struct AcFillCall
+{
+	const char *cache_name;		/* for messages */
+	int			desc_idx;
+	uint64		generation;		/* of the cache, in the key image */
+	uint64		ttl_ns;			/* 0: never expires */
+	const AcTypeInfo *result;	/* result type */
+	FunctionCallInfo fcinfo;	/* the fill call, arguments set */
+	AcStatRow  *stats;			/* this backend's counters for the cache */
+} AcFillCall;
+
+extern void ac_fill_init(void);
+extern void ac_fill_release_all(void);
+extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
+
+/* wait.c */
+extern uint64 ac_wait_fill(AcEntry *entry, const char *cache_name);
+extern void ac_recursion_error(const char *cache_name) pg_attribute_noreturn();
+
+#endif							/* AC_FILL_H */

@@ -1,0 +1,313 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  Module load, settings, and the shared state of atomiccache: the small
+ *	  control block in the main shared memory and the DSA area it names.
+ *
+ * The extension must work without shared_preload_libraries.  A backend
+ * that loads the library after start-up can still create a small named
+ * struct in the main shared memory: ShmemInitStruct() under
+ * AddinShmemInitLock serves it from the slack the segment keeps for such
+ * late requests.  The struct only holds the handle of a DSA area, created
+ * and pinned by the first backend that needs it; everything else (hash
+ * buckets, locks, condition variables, backend slots, cache descriptors)
+ * lives in that area.  When preloaded, the struct is reserved properly
+ * with shmem_request_hook and zeroed by shmem_startup_hook, and the area
+ * is still created lazily by the first backend, so both modes run the
+ * same code.
+ *
+ * After a crash the postmaster re-creates the main shared memory and
+ * destroys all DSM segments, so the caches start empty and the first
+ * backend creates a new area.
+ *
+ * Each backend attaches once (ac_attach), pins the area's mapping for its
+ * lifetime, takes the slot indexed by its pgprocno, and registers one
+ * before_shmem_exit callback that releases its reservations and pins.
+ *
+ * IDENTIFICATION
+ *	  src/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "atomiccache.h"
+#include "catalog.h"
+#include "fill.h"
+#include "stats.h"
+#include "table.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+int			ac_memory_limit_kb = 64 * 1024;
+
+dsa_area   *ac_area = NULL;
+AcShared   *ac_shared = NULL;
+AcBackendSlot *ac_slots = NULL;
+AcBackendSlot *ac_my_slot = NULL;
+int			ac_my_slotno = -1;
+uint64		ac_my_session = 0;
+AcCacheDesc *ac_descs = NULL;
+
+static AcControl *ac_control = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+ac_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(AcControl)));
+}
+
+static void
+ac_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	/* a restart after a crash makes new shared memory: forget the old */
+	ac_control = NULL;
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ac_control = ShmemInitStruct(AC_CONTROL_NAME, sizeof(AcControl), &found);
+	if (!found)
+		memset(ac_control, 0, sizeof(AcControl));
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Number of hash buckets for a memory limit: about one per 512 bytes. */
+static uint32
+bucket_count(void)
+{
+	uint64		want = ((uint64) ac_memory_limit_kb * 1024) / 512;
+	uint32		n = 4096;
+
+	while (n < want && n < (1U << 24))
+		n <<= 1;
+	return n;
+}
+
+/* Create the area and the shared header.  Caller holds AddinShmemInitLock. */
+static void
+create_shared_state(AcControl *ctl)
+{
+	dsa_pointer sp;
+	AcShared   *sh;
+	pg_atomic_uint64 *buckets;
+	AcBackendSlot *slots;
+	AcCacheDesc *descs;
+	uint32		i;
+	int			j;
+
+	ctl->tranche_id = LWLockNewTrancheId();
+	LWLockRegisterTranche(ctl->tranche_id, AC_TRANCHE_NAME);
+	if (ac_area != NULL)
+		dsa_detach(ac_area);	/* left by a failed earlier attempt */
+	ac_area = dsa_create(ctl->tranche_id);
+	dsa_pin(ac_area);
+	dsa_pin_mapping(ac_area);
+
+	sp = dsa_allocate0(ac_area, sizeof(AcShared));
+	sh = dsa_get_address(ac_area, sp);
+	pg_atomic_init_u64(&sh->global_epoch, 1);
+	pg_atomic_init_u64(&sh->session_counter, 0);
+	pg_atomic_init_u64(&sh->retired, InvalidDsaPointer);
+	pg_atomic_init_u64(&sh->ddl_generation, 1);
+	pg_atomic_init_u64(&sh->bytes_used, 0);
+	pg_atomic_init_u64(&sh->entry_count, 0);
+	sh->nbuckets = bucket_count();
+	sh->nslots = ProcGlobal->allProcCount;
+	LWLockInitialize(&sh->reclaim_lock, ctl->tranche_id);
+	LWLockInitialize(&sh->desc_lock, ctl->tranche_id);
+	for (j = 0; j < AC_NPARTITIONS; j++)
+		LWLockInitialize(&sh->partition_locks[j], ctl->tranche_id);
+	for (j = 0; j < AC_NCVS; j++)
+		ConditionVariableInit(&sh->cvs[j]);
+
+	sh->buckets = dsa_allocate_extended(ac_area,
+										sizeof(pg_atomic_uint64) * sh->nbuckets,
+										DSA_ALLOC_HUGE);
+	buckets = dsa_get_address(ac_area, sh->buckets);
+	for (i = 0; i < sh->nbuckets; i++)
+		pg_atomic_init_u64(&buckets[i], InvalidDsaPointer);
+
+	sh->slots = dsa_allocate_extended(ac_area,
+									  sizeof(AcBackendSlot) * sh->nslots,
+									  DSA_ALLOC_HUGE | DSA_ALLOC_ZERO);
+	slots = dsa_get_address(ac_area, sh->slots);
+	for (i = 0; i < sh->nslots; i++)
+	{
+		pg_atomic_init_u64(&slots[i].epoch, 0);
+		pg_atomic_init_u64(&slots[i].session, 0);
+		pg_atomic_init_u32(&slots[i].waiting_for, 0);
+		for (j = 0; j < AC_STAT_ROWS; j++)
+		{
+			int			k;
+
+			pg_atomic_init_u32(&slots[i].stats[j].desc_idx, (uint32) -1);
+			for (k = 0; k < AC_NCOUNTERS; k++)
+				pg_atomic_init_u64(&slots[i].stats[j].c[k], 0);
+		}
+	}
+
+	sh->descs = dsa_allocate_extended(ac_area,
+									  sizeof(AcCacheDesc) * AC_MAX_CACHES,
+									  DSA_ALLOC_HUGE | DSA_ALLOC_ZERO);
+	descs = dsa_get_address(ac_area, sh->descs);
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		int			k;
+
+		pg_atomic_init_u32(&descs[i].dbid, InvalidOid);
+		pg_atomic_init_u64(&descs[i].generation, 1);
+		pg_atomic_init_u32(&descs[i].dropped, 0);
+		pg_atomic_init_u64(&descs[i].entries, 0);
+		pg_atomic_init_u64(&descs[i].bytes, 0);
+		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);
+		for (k = 0; k < AC_NCOUNTERS; k++)
+			pg_atomic_init_u64(&descs[i].folded[k], 0);
+	}
+
+	ctl->area_handle = dsa_get_handle(ac_area);
+	ctl->shared = sp;
+	ctl->magic = AC_CONTROL_MAGIC;
+	ctl->initialized = true;
+}
+
+/*
+ * Release what this backend holds in shared memory.  Runs at exit, and
+ * cannot ERROR.
+ */
+static void
+ac_shmem_exit(int code, Datum arg)
+{
+	if (ac_my_slot == NULL)
+		return;
+	ac_fill_release_all();
+	ac_read_reset();
+	ac_stats_fold_all();
+	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
+	pg_atomic_write_u64(&ac_my_slot->session, 0);
+	ac_my_slot = NULL;
+}
+
+/*
+ * Make sure this backend is attached to the shared state, creating it if
+ * this is the first backend to need it.  May ERROR (cannot create the
+ * area); then nothing is half done that a later call would trust.
+ */
+void
+ac_attach(void)
+{
+	MemoryContext oldcxt;
+	AcControl  *ctl;
+	bool		found;
+
+	if (likely(ac_my_slot != NULL))
+		return;
+
+	if (MyProc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("atomiccache can only be used in a backend process")));
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ctl = ShmemInitStruct(AC_CONTROL_NAME, sizeof(AcControl), &found);
+	if (!found)
+		memset(ctl, 0, sizeof(AcControl));
+	if (!ctl->initialized)
+		create_shared_state(ctl);
+	else if (ac_area == NULL)
+	{
+		LWLockRegisterTranche(ctl->tranche_id, AC_TRANCHE_NAME);
+		ac_area = dsa_attach(ctl->area_handle);
+		dsa_pin_mapping(ac_area);
+	}
+	LWLockRelease(AddinShmemInitLock);
+	MemoryContextSwitchTo(oldcxt);
+	ac_control = ctl;
+
+	ac_shared = dsa_get_address(ac_area, ctl->shared);
+	ac_slots = dsa_get_address(ac_area, ac_shared->slots);
+	ac_descs = dsa_get_address(ac_area, ac_shared->descs);
+	if (MyProc->pgprocno < 0 || (uint32) MyProc->pgprocno >= ac_shared->nslots)
+		elog(ERROR, "atomiccache: process number %d out of range", MyProc->pgprocno);
+	ac_my_slotno = MyProc->pgprocno;
+	ac_my_session = pg_atomic_add_fetch_u64(&ac_shared->session_counter, 1);
+	/* 0 means "no backend": skip it when the low 32 bits wrap */
+	if ((uint32) ac_my_session == 0)
+		ac_my_session = pg_atomic_add_fetch_u64(&ac_shared->session_counter, 1);
+	ac_my_slot = &ac_slots[ac_my_slotno];
+	pg_atomic_write_u64(&ac_my_slot->epoch, 0);
+	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
+	ac_stats_fold_all();
+	pg_atomic_write_u64(&ac_my_slot->session, (uint32) ac_my_session);
+	before_shmem_exit(ac_shmem_exit, (Datum) 0);
+}
+
+/*
+ * At the end of a transaction nothing may stay reserved, pinned or
+ * announced: an ERROR that escaped our own cleanup (it should not happen)
+ * is mended here.
+ */
+static void
+ac_xact_callback(XactEvent event, void *arg)
+{
+	if (ac_my_slot == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			ac_fill_release_all();
+			ac_read_reset();
+			pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
+			break;
+		default:
+			break;
+	}
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("atomiccache.memory_limit",
+							"Bytes of shared memory all caches together may use.",
+							"Entries are evicted when a new one does not fit.",
+							&ac_memory_limit_kb,
+							64 * 1024,
+							1024,
+							INT_MAX / 2,
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("atomiccache");
+
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = ac_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = ac_shmem_startup;
+	}
+	RegisterXactCallback(ac_xact_callback, NULL);
+	ac_fill_init();
+	ac_catalog_init();
+}

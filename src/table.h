@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * table.h
+ *	  The lock-free index of atomiccache: entries, their states, lookup,
+ *	  insertion of a reservation, publication, removal and the safe
+ *	  reclamation of memory.  Nothing here knows about SQL.
+ *
+ * IDENTIFICATION
+ *	  src/table.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef AC_TABLE_H
+#define AC_TABLE_H
+
+#include "atomiccache.h"
+
+/*
+ * Entry states.  The state word of an entry packs, from the low bits:
+ *
+ *	bits  0..7	 state (AcState)
+ *	bits  8..31	 slot of the filling backend (PENDING only)
+ *	bits 32..63	 low 32 bits of that backend's session (PENDING only)
+ *
+ * Transitions, all by compare-and-swap on the whole word:
+ *
+ *	(new) -> PENDING(me)		 created by the filler, then linked
+ *	PENDING(me) -> READY		 the filler published a value
+ *	PENDING(me) -> FAILED		 the filler published an error
+ *	PENDING(x) -> ABANDONED		 the filler gave up (transient error,
+ *								 cancel, exit) or a waiter found it dead
+ *	ABANDONED -> PENDING(me)	 a waiter takes the fill over
+ *	READY/FAILED/ABANDONED -> REMOVED	invalidate, expiry, garbage; the
+ *								 backend whose CAS succeeds unlinks it
+ *
+ * PENDING entries are never removed: whoever wants one gone waits first.
+ */
+typedef enum AcState
+{
+	AC_PENDING = 1,
+	AC_READY = 2,
+	AC_FAILED = 3,
+	AC_ABANDONED = 4,
+	AC_REMOVED = 5
+} AcState;
+
+#define AC_STATE(w)			((uint32) ((w) & 0xFF))
+#define AC_OWNER_SLOT(w)	((uint32) (((w) >> 8) & 0xFFFFFF))
+#define AC_OWNER_SESSION(w) ((uint32) ((w) >> 32))
+#define AC_MAKE_STATE(s, slot, sess) \
+	((uint64) (s) | ((uint64) ((slot) & 0xFFFFFF) << 8) | ((uint64) (uint32) (sess) << 32))
+
+/* value flags */
+#define AC_VAL_NULL		0x01		/* the result is SQL NULL */
+#define AC_VAL_INLINE	0x02		/* by-value Datum in inline_value */
+#define AC_VAL_ERROR	0x04		/* value holds an AcErrorImage */
+
+/*
+ * An entry.  The fields above "written by the filler" are set before the
+ * entry is linked (the linking CAS is a full barrier) and never change.
+ * The filler's fields are written before the state CAS to READY or FAILED
+ * (full barrier); readers load the state, then pg_read_barrier(), then
+ * read them.
+ */
+typedef struct AcEntry
+{
+	pg_atomic_uint64 next;		/* chain link; changed by insert (head
+								 * only, CAS) and unlink (under the
+								 * partition lock) */
+	pg_atomic_uint64 state;		/* see above */
+	pg_atomic_uint32 refcount;	/* pins held across sleeps and fills */
+	pg_atomic_uint32 refbit;	/* CLOCK reference bit */
+	uint64		hash;
+	int32		desc_idx;		/* cache descriptor */
+	uint32		keylen;
+	uint64		generation;		/* cache generation at creation */
+	dsa_pointer self;
+	/* written by the filler */
+	uint64		filled_at;		/* monotonic ns */
+	uint64		expires_at;		/* monotonic ns, 0 = never */
+	uint32		flags;			/* AC_VAL_* */
+	uint32		value_len;		/* bytes at value */
+	dsa_pointer value;
+	Datum		inline_value;
+	/* reclamation */
+	uint64		retire_epoch;
+	dsa_pointer retire_next;
+	char		key[FLEXIBLE_ARRAY_MEMBER];
+} AcEntry;
+
+/* Serialized error, the value of a FAILED entry. */
+typedef struct AcErrorImage
+{
+	int			sqlerrcode;
+	uint32		message_off;	/* offsets into data, 0 = absent */
+	uint32		detail_off;
+	uint32		hint_off;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* data[0] unused */
+} AcErrorImage;
+
+/* read sections (epoch-based reclamation) */
+extern void ac_read_begin(void);
+extern void ac_read_end(void);
+extern bool ac_in_read_section(void);
+extern void ac_read_reset(void);
+
+extern uint64 ac_now_ns(void);
+
+extern AcEntry *ac_table_find(uint64 hash, const char *key, uint32 keylen);
+extern AcEntry *ac_entry_create(uint64 hash, const char *key, uint32 keylen,
+								int desc_idx, uint64 generation);
+extern void ac_entry_discard(AcEntry *entry);
+extern AcEntry *ac_table_insert(AcEntry *newentry);
+extern bool ac_entry_remove(AcEntry *entry, uint64 expected);
+extern void ac_entry_pin(AcEntry *entry);
+extern void ac_entry_unpin(AcEntry *entry);
+extern bool ac_entry_publish(AcEntry *entry, uint32 newstate);
+extern bool ac_entry_abandon(AcEntry *entry, uint64 expected);
+extern bool ac_entry_takeover(AcEntry *entry, uint64 expected);
+extern ConditionVariable *ac_entry_cv(AcEntry *entry);
+extern bool ac_entry_expired(AcEntry *entry, uint64 now);
+extern void ac_reclaim(void);
+
+typedef void (*AcScanFn) (AcEntry *entry, uint64 state, void *arg);
+extern void ac_table_scan(AcScanFn fn, void *arg);
+extern void ac_sweep_garbage(int max_buckets);
+
+#endif							/* AC_TABLE_H */
