@@ -88,7 +88,8 @@ CREATE FUNCTION atomiccache._stats(
     OUT hits bigint, OUT misses bigint, OUT fills bigint,
     OUT fill_errors bigint, OUT waits bigint, OUT evictions bigint,
     OUT expirations bigint, OUT invalidations bigint,
-    OUT fill_time_total double precision, OUT fill_time_max double precision)
+    OUT fill_time_total double precision, OUT fill_time_max double precision,
+    OUT uncached bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'atomiccache_stats'
 LANGUAGE C VOLATILE STRICT;
@@ -105,11 +106,28 @@ SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.evictions, 0) AS evictions,
        coalesce(s.expirations, 0) AS expirations,
        coalesce(s.invalidations, 0) AS invalidations,
+       coalesce(s.uncached, 0) AS uncached,
        coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
        coalesce(s.fill_time_max, 0) AS fill_time_max_ms
   FROM atomiccache.registry r
   LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
 GRANT SELECT ON atomiccache.caches TO PUBLIC;
+
+-- The shared memory of all caches of the server together.
+CREATE FUNCTION atomiccache.memory(
+    OUT limit_bytes bigint, OUT used_bytes bigint, OUT peak_bytes bigint,
+    OUT entries bigint, OUT buckets bigint, OUT fixed_bytes bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'atomiccache_memory'
+LANGUAGE C VOLATILE;
+
+-- The entries of one cache, for inspection (owner, superuser,
+-- pg_read_all_stats).
+CREATE FUNCTION atomiccache.entries(cache text)
+RETURNS TABLE (key text, state text, bytes bigint,
+               filled_at timestamptz, expires_at timestamptz)
+AS 'MODULE_PATHNAME', 'atomiccache_entries'
+LANGUAGE C VOLATILE;
 
 -- Forget the registry row of a cache whose accessor is dropped by plain
 -- DROP FUNCTION (or DROP ... CASCADE); its entries become unreachable and
@@ -117,6 +135,7 @@ GRANT SELECT ON atomiccache.caches TO PUBLIC;
 CREATE FUNCTION atomiccache._on_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog
 AS $$
 BEGIN
     DELETE FROM atomiccache.registry r

@@ -33,7 +33,12 @@
 
 #define AC_CONTROL_NAME		"atomiccache"
 #define AC_TRANCHE_NAME		"atomiccache"
-#define AC_CONTROL_MAGIC	0x41434331	/* "ACC1" */
+/*
+ * Identifies the layout of the shared structures: change it whenever they
+ * change, so that a backend running a newer library never reads an area
+ * made by an older one (it asks for a restart instead).
+ */
+#define AC_CONTROL_MAGIC	0x41430002
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* locks serializing unlinks */
@@ -56,6 +61,7 @@ typedef enum AcCounter
 	AC_EXPIRATIONS,
 	AC_INVALIDATIONS,
 	AC_FILL_TIME_US,
+	AC_UNCACHED_VALUES,
 	AC_NCOUNTERS
 } AcCounter;
 
@@ -131,6 +137,9 @@ typedef struct AcShared
 	pg_atomic_uint64 ddl_generation;	/* bumped by every cache DDL */
 	pg_atomic_uint64 bytes_used;	/* all entries and values */
 	pg_atomic_uint64 entry_count;	/* entries linked in the table */
+	pg_atomic_uint64 peak_bytes;	/* highest bytes_used seen */
+	pg_atomic_uint64 clock_hand;	/* next bucket the eviction sweep visits */
+	pg_atomic_uint64 dsa_limit; /* last size limit given to the area */
 	uint32		nbuckets;		/* power of two */
 	uint32		nslots;			/* backend slots */
 	dsa_pointer buckets;		/* pg_atomic_uint64[nbuckets] */
@@ -167,6 +176,7 @@ extern uint64 ac_my_session;
 extern AcCacheDesc *ac_descs;
 
 extern void ac_attach(void);
+extern uint64 ac_fixed_bytes(void);
 
 static inline void *
 ac_addr(dsa_pointer p)

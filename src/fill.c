@@ -189,14 +189,20 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	ac_count(stats_row(call), AC_FILL_TIME_US, us);
 	ac_stats_fill_time(call->desc_idx, us);
 
-	/* a value that cannot be stored is returned uncached */
+	/*
+	 * A value that cannot be stored is returned uncached; its waiters learn
+	 * so and run the fill themselves.
+	 */
 	if (ac_value_store(entry, call->result, result, *isnull))
 	{
 		set_times(call, entry);
 		ac_entry_publish(entry, AC_READY);
 	}
 	else
-		ac_entry_abandon(entry, mine);
+	{
+		ac_entry_publish(entry, AC_UNCACHED);
+		ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
+	}
 	stack_remove(&held, entry);
 	ac_entry_unpin(entry);
 	return result;
@@ -204,15 +210,21 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 
 /*
  * Sleep on another backend's fill of a pinned entry, then drop the pin.
- * Returns true and the value if the fill published one; raises the error
- * if it published an error; returns false if the fill was abandoned (the
- * caller looks again and may take it over).
+ * Gives the value if the fill published one; raises the error if it
+ * published an error.
  */
-static bool
+typedef enum WaitOutcome
+{
+	WAIT_VALUE,					/* the fill published a value */
+	WAIT_AGAIN,					/* abandoned: look again, maybe take over */
+	WAIT_UNCACHED				/* the value did not fit: fill yourself */
+} WaitOutcome;
+
+static WaitOutcome
 wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 {
 	ErrorData  *volatile edata = NULL;
-	volatile bool done = false;
+	volatile WaitOutcome outcome = WAIT_AGAIN;
 	uint64		st;
 
 	PG_TRY();
@@ -221,10 +233,12 @@ wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 		if (AC_STATE(st) == AC_READY)
 		{
 			*value = ac_value_fetch(e, call->result, isnull);
-			done = true;
+			outcome = WAIT_VALUE;
 		}
 		else if (AC_STATE(st) == AC_FAILED)
 			edata = ac_error_fetch(e);
+		else if (AC_STATE(st) == AC_UNCACHED)
+			outcome = WAIT_UNCACHED;
 	}
 	PG_CATCH();
 	{
@@ -237,7 +251,20 @@ wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 	ac_entry_unpin(e);
 	if (edata)
 		ac_error_throw(edata);
-	return done;
+	return outcome;
+}
+
+/* Run the fill without a reservation and without storing its value. */
+static Datum
+fill_uncached(AcFillCall *call, bool *isnull)
+{
+	Datum		v;
+
+	call->fcinfo->isnull = false;
+	v = FunctionCallInvoke(call->fcinfo);
+	*isnull = call->fcinfo->isnull;
+	ac_count(stats_row(call), AC_FILLS, 1);
+	return v;
 }
 
 /*
@@ -305,10 +332,17 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 					missed = true;
 					ac_count(stats_row(call), AC_WAITS, 1);
 					{
-						Datum		v;
+						Datum		v = (Datum) 0;
 
-						if (wait_and_fetch(call, e, isnull, &v))
-							return v;
+						switch (wait_and_fetch(call, e, isnull, &v))
+						{
+							case WAIT_VALUE:
+								return v;
+							case WAIT_UNCACHED:
+								return fill_uncached(call, isnull);
+							case WAIT_AGAIN:
+								break;
+						}
 					}
 					CHECK_FOR_INTERRUPTS();
 					continue;
@@ -324,6 +358,12 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 						return do_fill(call, e, isnull);
 					}
 					ac_read_end();
+					continue;
+
+				case AC_UNCACHED:
+					/* a marker left by a value that did not fit: retry */
+					ac_read_end();
+					(void) ac_entry_remove(e, st);
 					continue;
 
 				default:
@@ -344,14 +384,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		if (newe == NULL)
 		{
 			/* no memory for even the reservation: fill uncached */
-			call->fcinfo->isnull = false;
-			{
-				Datum		v = FunctionCallInvoke(call->fcinfo);
-
-				*isnull = call->fcinfo->isnull;
-				ac_count(stats_row(call), AC_FILLS, 1);
-				return v;
-			}
+			ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
+			return fill_uncached(call, isnull);
 		}
 		ac_read_begin();
 		e = ac_table_insert(newe);

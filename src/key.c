@@ -30,6 +30,7 @@
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "utils/lsyscache.h"
+#include "utils/builtins.h"
 
 #include "key.h"
 #include "memory.h"
@@ -103,6 +104,87 @@ uint64
 ac_key_hash(StringInfo buf)
 {
 	return hash_bytes_extended((const unsigned char *) buf->data, buf->len, 0);
+}
+
+/* Output one value of a type, as text; NULL as "NULL". */
+static void
+append_value(StringInfo out, Oid type, Datum value)
+{
+	Oid			outfn;
+	bool		isvarlena;
+
+	getTypeOutputInfo(type, &outfn, &isvarlena);
+	appendStringInfoString(out, OidOutputFunctionCall(outfn, value));
+}
+
+/*
+ * Render a key image as text, for inspection: the single argument's
+ * output, or a parenthesized list like a row.  The image must be a copy
+ * (it is read after the read section ends).
+ */
+char *
+ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs)
+{
+	StringInfoData out;
+	const char *p = image + sizeof(AcKeyHeader);
+	const char *end = image + len;
+	int			i;
+
+	initStringInfo(&out);
+	if (nargs != 1)
+		appendStringInfoChar(&out, '(');
+	for (i = 0; i < nargs && p < end; i++)
+	{
+		const AcTypeInfo *ti = &args[i];
+		char		flag = *p++;
+
+		if (i > 0)
+			appendStringInfoString(&out, ", ");
+		if (flag == 0)
+		{
+			appendStringInfoString(&out, "NULL");
+			continue;
+		}
+		if (ti->byval)
+		{
+			Datum		d = 0;
+			char		tmp[sizeof(Datum)];
+
+			memcpy(tmp, p, ti->len);
+			d = fetch_att(tmp, true, ti->len);
+			append_value(&out, ti->type, d);
+			p += ti->len;
+		}
+		else if (ti->len > 0)
+		{
+			char	   *copy = palloc(ti->len);
+
+			memcpy(copy, p, ti->len);
+			append_value(&out, ti->type, PointerGetDatum(copy));
+			p += ti->len;
+		}
+		else if (ti->len == -1)
+		{
+			uint32		vlen;
+			struct varlena *v;
+
+			memcpy(&vlen, p, sizeof(vlen));
+			p += sizeof(vlen);
+			v = palloc(VARHDRSZ + vlen);
+			SET_VARSIZE(v, VARHDRSZ + vlen);
+			memcpy(VARDATA(v), p, vlen);
+			append_value(&out, ti->type, PointerGetDatum(v));
+			p += vlen;
+		}
+		else
+		{
+			append_value(&out, ti->type, CStringGetDatum(p));
+			p += strlen(p) + 1;
+		}
+	}
+	if (nargs != 1)
+		appendStringInfoChar(&out, ')');
+	return out.data;
 }
 
 /*

@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 
 #include "atomiccache.h"
+#include "evict.h"
 #include "memory.h"
 #include "table.h"
 
@@ -56,26 +57,85 @@ try_allocate(Size size)
 }
 
 /*
- * Allocate size bytes in the area, counted against the memory limit.
- * Returns InvalidDsaPointer when the bytes cannot be had.  The caller must
- * hold no LWLock and be outside a critical section.  Does not ERROR.
+ * Reserve size bytes of the budget: a CAS loop, so that concurrent
+ * allocators can never together pass the limit.
+ */
+static bool
+reserve_bytes(Size size, uint64 limit)
+{
+	uint64		old = pg_atomic_read_u64(&ac_shared->bytes_used);
+
+	for (;;)
+	{
+		uint64		peak;
+
+		if (old + size > limit)
+			return false;
+		if (pg_atomic_compare_exchange_u64(&ac_shared->bytes_used, &old,
+										   old + size))
+		{
+			peak = pg_atomic_read_u64(&ac_shared->peak_bytes);
+			while (old + size > peak &&
+				   !pg_atomic_compare_exchange_u64(&ac_shared->peak_bytes,
+												   &peak, old + size))
+				;
+			return true;
+		}
+	}
+}
+
+/*
+ * Keep the area itself within bounds too: the limit plus room for the
+ * allocator's own overhead (size classes, partly filled superblocks) and
+ * the fixed structures.  Re-applied when the setting changes.
+ */
+static void
+apply_area_limit(uint64 limit)
+{
+	uint64		want = limit + limit / 2 + ac_fixed_bytes() + 16 * 1024 * 1024;
+
+	if (pg_atomic_read_u64(&ac_shared->dsa_limit) != want)
+	{
+		pg_atomic_write_u64(&ac_shared->dsa_limit, want);
+		dsa_set_size_limit(ac_area, want);
+	}
+}
+
+/*
+ * Allocate size bytes in the area, counted against the memory limit,
+ * evicting entries when they do not fit.  Returns InvalidDsaPointer when
+ * the bytes cannot be had: more than the limit, nothing left to evict, or
+ * the operating system refusing a new segment.  The caller must hold no
+ * LWLock, be outside a read section and outside a critical section.
+ * Does not ERROR.
  */
 dsa_pointer
 ac_mem_alloc(Size size)
 {
 	uint64		limit = (uint64) ac_memory_limit_kb * 1024;
-	dsa_pointer dp;
+	int			attempt;
 
-	if (pg_atomic_read_u64(&ac_shared->bytes_used) + size > limit)
+	if (size > limit)
+		return InvalidDsaPointer;
+	apply_area_limit(limit);
+	for (attempt = 0; attempt < 3; attempt++)
 	{
+		if (reserve_bytes(size, limit))
+		{
+			dsa_pointer dp = try_allocate(size);
+
+			if (DsaPointerIsValid(dp))
+				return dp;
+			/* the area could not grow: give back, and free room inside it */
+			pg_atomic_fetch_sub_u64(&ac_shared->bytes_used, size);
+			(void) ac_evict(Max(size, 1024 * 1024) * 4, limit);
+			continue;
+		}
 		ac_reclaim();
-		if (pg_atomic_read_u64(&ac_shared->bytes_used) + size > limit)
-			return InvalidDsaPointer;
+		if (!ac_evict(size, limit) && attempt > 0)
+			break;
 	}
-	dp = try_allocate(size);
-	if (DsaPointerIsValid(dp))
-		pg_atomic_fetch_add_u64(&ac_shared->bytes_used, size);
-	return dp;
+	return InvalidDsaPointer;
 }
 
 void

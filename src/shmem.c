@@ -128,6 +128,9 @@ create_shared_state(AcControl *ctl)
 	pg_atomic_init_u64(&sh->ddl_generation, 1);
 	pg_atomic_init_u64(&sh->bytes_used, 0);
 	pg_atomic_init_u64(&sh->entry_count, 0);
+	pg_atomic_init_u64(&sh->peak_bytes, 0);
+	pg_atomic_init_u64(&sh->clock_hand, 0);
+	pg_atomic_init_u64(&sh->dsa_limit, 0);
 	sh->nbuckets = bucket_count();
 	sh->nslots = ProcGlobal->allProcCount;
 	LWLockInitialize(&sh->reclaim_lock, ctl->tranche_id);
@@ -187,6 +190,16 @@ create_shared_state(AcControl *ctl)
 	ctl->initialized = true;
 }
 
+/* Bytes of the structures allocated once: not counted in the limit. */
+uint64
+ac_fixed_bytes(void)
+{
+	return sizeof(AcShared) +
+		sizeof(pg_atomic_uint64) * (uint64) ac_shared->nbuckets +
+		sizeof(AcBackendSlot) * (uint64) ac_shared->nslots +
+		sizeof(AcCacheDesc) * AC_MAX_CACHES;
+}
+
 /*
  * Release what this backend holds in shared memory.  Runs at exit, and
  * cannot ERROR.
@@ -231,6 +244,15 @@ ac_attach(void)
 		memset(ctl, 0, sizeof(AcControl));
 	if (!ctl->initialized)
 		create_shared_state(ctl);
+	else if (ctl->magic != AC_CONTROL_MAGIC)
+	{
+		LWLockRelease(AddinShmemInitLock);
+		MemoryContextSwitchTo(oldcxt);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("atomiccache shared memory was made by another version of the library"),
+				 errhint("Restart the server to use the installed version.")));
+	}
 	else if (ac_area == NULL)
 	{
 		LWLockRegisterTranche(ctl->tranche_id, AC_TRANCHE_NAME);

@@ -76,6 +76,12 @@ partition_lock_for(uint64 hash)
 	return &ac_shared->partition_locks[(hash & (ac_shared->nbuckets - 1)) % AC_NPARTITIONS];
 }
 
+pg_atomic_uint64 *
+ac_bucket_array(void)
+{
+	return ac_addr(ac_shared->buckets);
+}
+
 uint64
 ac_now_ns(void)
 {
@@ -479,8 +485,8 @@ ac_table_scan(AcScanFn fn, void *arg)
  * Is this entry garbage: of a dropped cache, of an older generation of
  * its cache (invalidate_all), or expired?
  */
-static bool
-entry_is_garbage(AcEntry *e, uint64 now)
+bool
+ac_entry_is_garbage(AcEntry *e, uint64 now)
 {
 	AcCacheDesc *d = &ac_descs[e->desc_idx];
 
@@ -517,8 +523,9 @@ ac_sweep_garbage(int max_buckets)
 			uint32		s = AC_STATE(st);
 
 			p = pg_atomic_read_u64(&e->next);
-			if ((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
-				entry_is_garbage(e, now))
+			if (s == AC_UNCACHED ||
+				((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
+				 ac_entry_is_garbage(e, now)))
 				ac_entry_remove(e, st);
 		}
 	}

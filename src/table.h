@@ -27,10 +27,14 @@
  *	(new) -> PENDING(me)		 created by the filler, then linked
  *	PENDING(me) -> READY		 the filler published a value
  *	PENDING(me) -> FAILED		 the filler published an error
+ *	PENDING(me) -> UNCACHED		 the value did not fit in memory: the
+ *								 filler returns it uncached, and so do
+ *								 its waiters, each running the fill
  *	PENDING(x) -> ABANDONED		 the filler gave up (transient error,
  *								 cancel, exit) or a waiter found it dead
  *	ABANDONED -> PENDING(me)	 a waiter takes the fill over
- *	READY/FAILED/ABANDONED -> REMOVED	invalidate, expiry, garbage; the
+ *	READY/FAILED/ABANDONED/UNCACHED -> REMOVED
+ *								 invalidate, expiry, eviction, garbage; the
  *								 backend whose CAS succeeds unlinks it
  *
  * PENDING entries are never removed: whoever wants one gone waits first.
@@ -41,7 +45,8 @@ typedef enum AcState
 	AC_READY = 2,
 	AC_FAILED = 3,
 	AC_ABANDONED = 4,
-	AC_REMOVED = 5
+	AC_REMOVED = 5,
+	AC_UNCACHED = 6
 } AcState;
 
 #define AC_STATE(w)			((uint32) ((w) & 0xFF))
@@ -124,5 +129,7 @@ extern void ac_reclaim(void);
 typedef void (*AcScanFn) (AcEntry *entry, uint64 state, void *arg);
 extern void ac_table_scan(AcScanFn fn, void *arg);
 extern void ac_sweep_garbage(int max_buckets);
+extern bool ac_entry_is_garbage(AcEntry *e, uint64 now);
+extern pg_atomic_uint64 *ac_bucket_array(void);
 
 #endif							/* AC_TABLE_H */

@@ -1,0 +1,94 @@
+/*-------------------------------------------------------------------------
+ *
+ * evict.c
+ *	  Eviction of atomiccache entries when memory is full: a CLOCK sweep
+ *	  with second chance.
+ *
+ * A shared hand (AcShared.clock_hand, advanced by fetch-add, so several
+ * evicting backends share the sweep without a lock) walks the buckets.
+ * For each entry it meets:
+ *	- garbage (expired, of an older generation, of a dropped cache, or an
+ *	  UNCACHED marker) is removed at once: expired entries go before any
+ *	  live one gets evicted in that part of the table;
+ *	- a live READY/FAILED entry whose reference bit is set loses the bit
+ *	  (its second chance); one whose bit is clear is evicted;
+ *	- PENDING entries are never touched: their filler and waiters own them.
+ * A hit sets the reference bit only when it is clear, so a warm entry
+ * costs no shared write per hit.
+ *
+ * Evicting is a remove (CAS to REMOVED, unlink under the partition lock,
+ * retire) followed by reclamation: readers of other entries never wait,
+ * and a reader of the evicted entry itself is protected by its epoch or
+ * pin, so it copies the whole value or does not find the entry at all.
+ *
+ * IDENTIFICATION
+ *	  src/evict.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "evict.h"
+#include "stats.h"
+#include "table.h"
+
+/*
+ * Sweep until bytes_used + need <= limit or the hand has gone twice
+ * around the table.  Returns whether the bytes fit now.  Must be called
+ * outside a read section and with no LWLock held.  Does not ERROR.
+ */
+bool
+ac_evict(Size need, uint64 limit)
+{
+	pg_atomic_uint64 *buckets = ac_bucket_array();
+	uint32		mask = ac_shared->nbuckets - 1;
+	uint64		visited;
+	uint64		now = ac_now_ns();
+
+	Assert(!ac_in_read_section());
+	for (visited = 0; visited < 2 * (uint64) ac_shared->nbuckets; visited++)
+	{
+		uint32		b;
+		dsa_pointer p;
+
+		if ((visited & 63) == 0)
+		{
+			ac_reclaim();
+			if (pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit)
+				return true;
+		}
+		b = (uint32) pg_atomic_fetch_add_u64(&ac_shared->clock_hand, 1) & mask;
+		ac_read_begin();
+		p = pg_atomic_read_u64(&buckets[b]);
+		while (DsaPointerIsValid(p))
+		{
+			AcEntry    *e = ac_addr(p);
+			uint64		st = pg_atomic_read_u64(&e->state);
+			uint32		s = AC_STATE(st);
+
+			p = pg_atomic_read_u64(&e->next);
+			if (s == AC_PENDING || s == AC_REMOVED)
+				continue;
+			pg_read_barrier();
+			if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
+			{
+				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
+					ac_entry_expired(e, now))
+					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
+				continue;
+			}
+			if (s == AC_ABANDONED)
+				continue;
+			if (pg_atomic_read_u32(&e->refbit) != 0)
+			{
+				pg_atomic_write_u32(&e->refbit, 0);
+				continue;
+			}
+			if (ac_entry_remove(e, st))
+				ac_count(ac_stat_row(e->desc_idx), AC_EVICTIONS, 1);
+		}
+		ac_read_end();
+	}
+	ac_reclaim();
+	return pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit;
+}
