@@ -38,6 +38,25 @@
 
 #define AC_WAIT_RECHECK_MS	1000
 
+/*
+ * The wait event shown in pg_stat_activity while a backend sleeps on
+ * another's fill: the Extension class on PostgreSQL 15 and 16, a named
+ * event ("AtomicCacheFill") from 17 on.
+ */
+static uint32
+fill_wait_event(void)
+{
+#if PG_VERSION_NUM >= 170000
+	static uint32 event = 0;
+
+	if (event == 0)
+		event = WaitEventExtensionNew("AtomicCacheFill");
+	return event;
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
+
 static bool
 owner_alive(uint64 st)
 {
@@ -126,7 +145,7 @@ ac_wait_fill(AcEntry *entry, const char *cache_name)
 					 errhint("Fill functions must not ask each other's keys in a cycle.")));
 		}
 		(void) ConditionVariableTimedSleep(cv, AC_WAIT_RECHECK_MS,
-										   PG_WAIT_EXTENSION);
+										   fill_wait_event());
 	}
 	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
 	ConditionVariableCancelSleep();
