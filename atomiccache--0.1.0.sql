@@ -132,16 +132,29 @@ LANGUAGE C VOLATILE;
 -- Forget the registry row of a cache whose accessor is dropped by plain
 -- DROP FUNCTION (or DROP ... CASCADE); its entries become unreachable and
 -- are reclaimed like any other garbage.
+CREATE FUNCTION atomiccache._forget(uid bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_forget'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION atomiccache._forget(bigint) FROM PUBLIC;
+
 CREATE FUNCTION atomiccache._on_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SECURITY DEFINER SET search_path = pg_catalog
 AS $$
+DECLARE
+    u bigint;
 BEGIN
-    DELETE FROM atomiccache.registry r
-     USING pg_catalog.pg_event_trigger_dropped_objects() d
-     WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-       AND d.objid = r.accessor::pg_catalog.oid;
+    FOR u IN
+        DELETE FROM atomiccache.registry r
+         USING pg_catalog.pg_event_trigger_dropped_objects() d
+         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid = r.accessor::pg_catalog.oid
+        RETURNING r.uid
+    LOOP
+        PERFORM atomiccache._forget(u);
+    END LOOP;
 END
 $$;
 

@@ -51,6 +51,7 @@ PG_FUNCTION_INFO_V1(atomiccache_invalidate);
 PG_FUNCTION_INFO_V1(atomiccache_invalidate_all);
 PG_FUNCTION_INFO_V1(atomiccache_set);
 PG_FUNCTION_INFO_V1(atomiccache_reset_stats);
+PG_FUNCTION_INFO_V1(atomiccache_forget);
 
 typedef struct AcCallSite
 {
@@ -499,6 +500,23 @@ atomiccache_reset_stats(PG_FUNCTION_ARGS)
 			if (has_privs_of_role(GetUserId(), info->owner))
 				ac_stats_reset(info->desc_idx);
 		}
+	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._forget(uid): the registry row of this cache was deleted by
+ * the sql_drop event trigger (DROP FUNCTION of its accessor); its entries
+ * become unreachable when the transaction commits.  Not granted to PUBLIC.
+ */
+Datum
+atomiccache_forget(PG_FUNCTION_ARGS)
+{
+	if (!PG_ARGISNULL(0))
+	{
+		ac_attach();
+		ac_retire_cache_at_commit(PG_GETARG_INT64(0));
+		pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
 	}
 	PG_RETURN_VOID();
 }

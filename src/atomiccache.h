@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430002
+#define AC_CONTROL_MAGIC	0x41430003
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* locks serializing unlinks */
@@ -123,6 +123,9 @@ typedef struct AcBackendSlot
 	pg_atomic_uint32 waiting_for;
 	uint32		pad;
 	AcStatRow	stats[AC_STAT_ROWS];
+	/* a whole number of cache lines: no line is shared by two backends */
+	char		pad_end[PG_CACHE_LINE_SIZE -
+						(24 + AC_STAT_ROWS * sizeof(AcStatRow)) % PG_CACHE_LINE_SIZE];
 } AcBackendSlot;
 
 /*
@@ -143,7 +146,8 @@ typedef struct AcShared
 	uint32		nbuckets;		/* power of two */
 	uint32		nslots;			/* backend slots */
 	dsa_pointer buckets;		/* pg_atomic_uint64[nbuckets] */
-	dsa_pointer slots;			/* AcBackendSlot[nslots] */
+	dsa_pointer slots;			/* AcBackendSlot[nslots], at slots_offset */
+	uint32		slots_offset;	/* to the first cache line boundary */
 	dsa_pointer descs;			/* AcCacheDesc[AC_MAX_CACHES] */
 	LWLock		reclaim_lock;	/* one reclaimer at a time */
 	LWLock		desc_lock;		/* claiming descriptors, resets */

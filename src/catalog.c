@@ -36,6 +36,7 @@
 #include "access/htup_details.h"
 #include "access/skey.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -524,14 +525,94 @@ bump_ddl(void)
 	pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
 }
 
-/* Make every entry of a cache unreachable, now and for good. */
+/*
+ * Dropping a cache is transactional: the registry row and the accessor
+ * come back if the transaction rolls back, so the shared descriptor is
+ * marked dropped (all its entries unreachable, for good) only when the
+ * transaction commits.  Pending drops are kept with the nesting level
+ * that queued them, so that a rolled-back subtransaction forgets its own.
+ */
+typedef struct PendingRetire
+{
+	int64		uid;
+	int			level;
+} PendingRetire;
+
+static List *pending_retires = NIL;
+
+void
+ac_retire_cache_at_commit(int64 uid)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingRetire *pr = palloc(sizeof(PendingRetire));
+
+	pr->uid = uid;
+	pr->level = GetCurrentTransactionNestLevel();
+	pending_retires = lappend(pending_retires, pr);
+	MemoryContextSwitchTo(old);
+}
+
+/* Find a descriptor without claiming one; -1 if the cache never had one. */
+static int
+desc_lookup(Oid dbid, uint64 uid)
+{
+	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
+	uint32		i;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		uint32		idx = (start + i) % AC_MAX_CACHES;
+		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+
+		if (d == InvalidOid)
+			return -1;
+		pg_read_barrier();
+		if (d == dbid && ac_descs[idx].uid == uid)
+			return idx;
+	}
+	return -1;
+}
+
+/* Transaction end: apply (commit) or forget (abort) the pending drops. */
+void
+ac_catalog_xact_end(bool commit)
+{
+	ListCell   *lc;
+
+	if (commit && ac_descs != NULL)
+		foreach(lc, pending_retires)
+		{
+			PendingRetire *pr = lfirst(lc);
+			int			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
+
+			if (idx >= 0)
+			{
+				pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
+				pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+			}
+		}
+	/* the list lived in TopTransactionContext, which goes away now */
+	pending_retires = NIL;
+}
+
+void
+ac_catalog_subxact_abort(int level)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->level >= level)
+			pending_retires = foreach_delete_current(pending_retires, lc);
+	}
+}
+
 static void
 retire_desc(int64 uid)
 {
-	int			idx = desc_index(MyDatabaseId, (uint64) uid);
-
-	pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
-	pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+	ac_retire_cache_at_commit(uid);
 }
 
 static void
@@ -730,7 +811,10 @@ replace_definition(HeapTuple target, HeapTuple source)
 					source ? proc_sqlbody(source) : NULL,
 					t->prokind,
 					source ? s->prosecdef : false,
-					s->proleakproof, s->proisstrict, s->provolatile,
+					s->proleakproof, s->proisstrict,
+	/* an accessor is never IMMUTABLE: its value changes on invalidate */
+					(source == NULL && s->provolatile == PROVOLATILE_IMMUTABLE) ?
+					PROVOLATILE_STABLE : s->provolatile,
 					s->proparallel,
 					&t->proargtypes,
 					proc_attr(target, Anum_pg_proc_proallargtypes),

@@ -49,5 +49,8 @@ extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
 extern void ac_drop_cache(AcCacheInfo *info);
 extern Oid	ac_memoize(Oid fn, Interval *ttl);
 extern void ac_unmemoize(Oid fn);
+extern void ac_retire_cache_at_commit(int64 uid);
+extern void ac_catalog_xact_end(bool commit);
+extern void ac_catalog_subxact_abort(int level);
 
 #endif							/* AC_CATALOG_H */

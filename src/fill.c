@@ -32,15 +32,27 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "fill.h"
 
-/* Entries this backend is filling, and entries it pins while waiting. */
+/*
+ * Entries this backend is filling (held: reserved and pinned) and entries
+ * it pins while waiting (pinned), with the transaction nesting level at
+ * which each was taken, so that the abort of a subtransaction releases
+ * exactly what was taken inside it.
+ */
+typedef struct AcStackItem
+{
+	AcEntry    *entry;
+	int			level;
+} AcStackItem;
+
 typedef struct AcEntryStack
 {
-	AcEntry   **items;
+	AcStackItem *items;
 	int			n;
 	int			size;
 } AcEntryStack;
@@ -52,20 +64,33 @@ void
 ac_fill_init(void)
 {
 	held.size = pinned.size = 16;
-	held.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcEntry *) * held.size);
-	pinned.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcEntry *) * pinned.size);
+	held.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcStackItem) * held.size);
+	pinned.items = MemoryContextAlloc(TopMemoryContext, sizeof(AcStackItem) * pinned.size);
 	held.n = pinned.n = 0;
 }
 
-/* Make room first, so that pushing cannot fail after the pin is taken. */
+/*
+ * Make room for one more item.  Called before a reservation or pin is
+ * taken, so that recording it cannot fail afterwards.  May ERROR.
+ */
 static void
 stack_reserve(AcEntryStack *s)
 {
 	if (s->n >= s->size)
 	{
 		s->size *= 2;
-		s->items = repalloc(s->items, sizeof(AcEntry *) * s->size);
+		s->items = repalloc(s->items, sizeof(AcStackItem) * s->size);
 	}
+}
+
+/* Record an item; room was reserved.  Cannot ERROR. */
+static void
+stack_push(AcEntryStack *s, AcEntry *e)
+{
+	Assert(s->n < s->size);
+	s->items[s->n].entry = e;
+	s->items[s->n].level = GetCurrentTransactionNestLevel();
+	s->n++;
 }
 
 static void
@@ -74,32 +99,39 @@ stack_remove(AcEntryStack *s, AcEntry *e)
 	int			i;
 
 	for (i = s->n - 1; i >= 0; i--)
-		if (s->items[i] == e)
+		if (s->items[i].entry == e)
 		{
-			memmove(&s->items[i], &s->items[i + 1], sizeof(AcEntry *) * (s->n - i - 1));
+			memmove(&s->items[i], &s->items[i + 1], sizeof(AcStackItem) * (s->n - i - 1));
 			s->n--;
 			return;
 		}
 }
 
 /*
- * Release every reservation and pin this backend holds: at exit, at the
- * end of a transaction.  Cannot ERROR.
+ * Release the reservations and pins taken at nesting level min_level or
+ * deeper: all of them at exit and at the end of a transaction (min_level
+ * 0), those of an aborted subtransaction otherwise.  Cannot ERROR.
  */
 void
-ac_fill_release_all(void)
+ac_fill_release(int min_level)
 {
 	uint64		mine = AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session);
 
-	while (held.n > 0)
+	while (held.n > 0 && held.items[held.n - 1].level >= min_level)
 	{
-		AcEntry    *e = held.items[--held.n];
+		AcEntry    *e = held.items[--held.n].entry;
 
 		ac_entry_abandon(e, mine);
 		ac_entry_unpin(e);
 	}
-	while (pinned.n > 0)
-		ac_entry_unpin(pinned.items[--pinned.n]);
+	while (pinned.n > 0 && pinned.items[pinned.n - 1].level >= min_level)
+		ac_entry_unpin(pinned.items[--pinned.n].entry);
+}
+
+void
+ac_fill_release_all(void)
+{
+	ac_fill_release(0);
 }
 
 /* SPEC.md: errors that say nothing about the key are never cached. */
@@ -114,7 +146,12 @@ error_is_transient(int code)
 		cat == ERRCODE_SYSTEM_ERROR ||
 		cat == ERRCODE_INTERNAL_ERROR)
 		return true;
-	return code == ERRCODE_T_R_SERIALIZATION_FAILURE ||
+	/*
+	 * Beyond SPEC.md's list: "stack depth limit exceeded" depends on the
+	 * caller's max_stack_depth and call depth, not on the key.
+	 */
+	return code == ERRCODE_STATEMENT_TOO_COMPLEX ||
+		code == ERRCODE_T_R_SERIALIZATION_FAILURE ||
 		code == ERRCODE_T_R_DEADLOCK_DETECTED ||
 		code == ERRCODE_LOCK_NOT_AVAILABLE ||
 		code == ERRCODE_READ_ONLY_SQL_TRANSACTION;
@@ -136,7 +173,8 @@ set_times(AcFillCall *call, AcEntry *e)
 }
 
 /*
- * Run the fill for a reserved, pinned entry and publish the outcome.
+ * Run the fill for a reserved, pinned entry (already on the held stack)
+ * and publish the outcome.
  * Returns the value (in the caller's memory context) or re-throws the
  * fill's error.
  */
@@ -148,9 +186,6 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	uint64		start = ac_now_ns();
 	uint64		us;
 	Datum		result;
-
-	stack_reserve(&held);
-	held.items[held.n++] = entry;
 
 	PG_TRY();
 	{
@@ -283,6 +318,10 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		AcEntry    *newe;
 		uint64		st;
 
+		/* room to record a pin or a reservation, before taking one */
+		stack_reserve(&held);
+		stack_reserve(&pinned);
+
 		ac_read_begin();
 		e = ac_table_find(hash, key->data, key->len);
 		if (e != NULL)
@@ -311,9 +350,14 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 							ac_error_throw(edata);
 						return v;
 					}
-					ac_read_end();
+					/* remove it while the read section still protects it */
 					if (ac_entry_remove(e, st))
+					{
+						ac_read_end();
 						ac_count(stats_row(call), AC_EXPIRATIONS, 1);
+					}
+					else
+						ac_read_end();
 					continue;
 
 				case AC_PENDING:
@@ -323,9 +367,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 						ac_read_end();
 						ac_recursion_error(call->cache_name);
 					}
-					stack_reserve(&pinned);
 					ac_entry_pin(e);
-					pinned.items[pinned.n++] = e;
+					stack_push(&pinned, e);
 					ac_read_end();
 					if (!missed)
 						ac_count(stats_row(call), AC_MISSES, 1);
@@ -348,10 +391,10 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 					continue;
 
 				case AC_ABANDONED:
-					stack_reserve(&held);
 					if (ac_entry_takeover(e, st))
 					{
 						ac_entry_pin(e);
+						stack_push(&held, e);
 						ac_read_end();
 						if (!missed)
 							ac_count(stats_row(call), AC_MISSES, 1);
@@ -362,8 +405,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 
 				case AC_UNCACHED:
 					/* a marker left by a value that did not fit: retry */
-					ac_read_end();
 					(void) ac_entry_remove(e, st);
+					ac_read_end();
 					continue;
 
 				default:
@@ -389,6 +432,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		}
 		ac_read_begin();
 		e = ac_table_insert(newe);
+		if (e == newe)
+			stack_push(&held, newe);
 		ac_read_end();
 		if (e != newe)
 		{

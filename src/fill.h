@@ -31,6 +31,7 @@ typedef struct AcFillCall
 
 extern void ac_fill_init(void);
 extern void ac_fill_release_all(void);
+extern void ac_fill_release(int min_level);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 
 /* wait.c */

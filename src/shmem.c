@@ -61,6 +61,7 @@ uint64		ac_my_session = 0;
 AcCacheDesc *ac_descs = NULL;
 
 static AcControl *ac_control = NULL;
+static bool exit_callback_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -147,10 +148,15 @@ create_shared_state(AcControl *ctl)
 	for (i = 0; i < sh->nbuckets; i++)
 		pg_atomic_init_u64(&buckets[i], InvalidDsaPointer);
 
+	/* slots start on a cache line: each backend writes only its own */
 	sh->slots = dsa_allocate_extended(ac_area,
-									  sizeof(AcBackendSlot) * sh->nslots,
+									  sizeof(AcBackendSlot) * sh->nslots + PG_CACHE_LINE_SIZE,
 									  DSA_ALLOC_HUGE | DSA_ALLOC_ZERO);
-	slots = dsa_get_address(ac_area, sh->slots);
+	sh->slots_offset = (uint32) (TYPEALIGN(PG_CACHE_LINE_SIZE,
+										   dsa_get_address(ac_area, sh->slots)) -
+								 (uintptr_t) dsa_get_address(ac_area, sh->slots));
+	slots = (AcBackendSlot *) ((char *) dsa_get_address(ac_area, sh->slots) +
+							   sh->slots_offset);
 	for (i = 0; i < sh->nslots; i++)
 	{
 		pg_atomic_init_u64(&slots[i].epoch, 0);
@@ -227,6 +233,7 @@ ac_attach(void)
 {
 	MemoryContext oldcxt;
 	AcControl  *ctl;
+	AcBackendSlot *slot;
 	bool		found;
 
 	if (likely(ac_my_slot != NULL))
@@ -264,7 +271,8 @@ ac_attach(void)
 	ac_control = ctl;
 
 	ac_shared = dsa_get_address(ac_area, ctl->shared);
-	ac_slots = dsa_get_address(ac_area, ac_shared->slots);
+	ac_slots = (AcBackendSlot *) ((char *) dsa_get_address(ac_area, ac_shared->slots) +
+								  ac_shared->slots_offset);
 	ac_descs = dsa_get_address(ac_area, ac_shared->descs);
 	if (MyProc->pgprocno < 0 || (uint32) MyProc->pgprocno >= ac_shared->nslots)
 		elog(ERROR, "atomiccache: process number %d out of range", MyProc->pgprocno);
@@ -273,12 +281,23 @@ ac_attach(void)
 	/* 0 means "no backend": skip it when the low 32 bits wrap */
 	if ((uint32) ac_my_session == 0)
 		ac_my_session = pg_atomic_add_fetch_u64(&ac_shared->session_counter, 1);
-	ac_my_slot = &ac_slots[ac_my_slotno];
-	pg_atomic_write_u64(&ac_my_slot->epoch, 0);
-	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
+
+	/*
+	 * Register the exit callback before the slot says we are alive (it may
+	 * ERROR when the callback slots are full), and set ac_my_slot, the
+	 * "attached" flag, last.
+	 */
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(ac_shmem_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	slot = &ac_slots[ac_my_slotno];
+	pg_atomic_write_u64(&slot->epoch, 0);
+	pg_atomic_write_u32(&slot->waiting_for, 0);
+	ac_my_slot = slot;
 	ac_stats_fold_all();
-	pg_atomic_write_u64(&ac_my_slot->session, (uint32) ac_my_session);
-	before_shmem_exit(ac_shmem_exit, (Datum) 0);
+	pg_atomic_write_u64(&slot->session, (uint32) ac_my_session);
 }
 
 /*
@@ -289,6 +308,10 @@ ac_attach(void)
 static void
 ac_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_COMMIT)
+		ac_catalog_xact_end(true);
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+		ac_catalog_xact_end(false);
 	if (ac_my_slot == NULL)
 		return;
 	switch (event)
@@ -305,6 +328,26 @@ ac_xact_callback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * The abort of a subtransaction (a PL/pgSQL EXCEPTION block, a savepoint)
+ * releases what was taken inside it and left by an ERROR that escaped our
+ * own cleanup.  Read sections never span SQL, so none can legitimately be
+ * open here.
+ */
+static void
+ac_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	ac_catalog_subxact_abort(GetCurrentTransactionNestLevel());
+	if (ac_my_slot == NULL)
+		return;
+	ac_fill_release(GetCurrentTransactionNestLevel());
+	ac_read_reset();
+	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
 }
 
 void
@@ -330,6 +373,7 @@ _PG_init(void)
 		shmem_startup_hook = ac_shmem_startup;
 	}
 	RegisterXactCallback(ac_xact_callback, NULL);
+	RegisterSubXactCallback(ac_subxact_callback, NULL);
 	ac_fill_init();
 	ac_catalog_init();
 }

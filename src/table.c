@@ -252,7 +252,7 @@ ac_table_insert(AcEntry *newentry)
 			pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
 			return newentry;
 		}
-		CHECK_FOR_INTERRUPTS();
+		/* lost a race with another insert: bounded by contention, no CFI */
 	}
 }
 
@@ -387,6 +387,30 @@ ac_entry_expired(AcEntry *entry, uint64 now)
 	return entry->expires_at != 0 && now > entry->expires_at;
 }
 
+static void
+keep(dsa_pointer *head, AcEntry **tail, AcEntry *e)
+{
+	e->retire_next = *head;
+	if (*tail == NULL)
+		*tail = e;
+	*head = e->self;
+}
+
+/* Push a chain of retired entries back on the shared stack. */
+static void
+push_retired(dsa_pointer head, AcEntry *tail)
+{
+	uint64		old;
+
+	if (tail == NULL)
+		return;
+	old = pg_atomic_read_u64(&ac_shared->retired);
+	do
+	{
+		tail->retire_next = old;
+	} while (!pg_atomic_compare_exchange_u64(&ac_shared->retired, &old, head));
+}
+
 /*
  * Free what can be freed of the retired entries.  Runs on slow paths;
  * skips the work if another backend is reclaiming.  Does not ERROR.
@@ -395,9 +419,11 @@ void
 ac_reclaim(void)
 {
 	uint64		min_epoch;
-	dsa_pointer list;
-	dsa_pointer keep_head = InvalidDsaPointer;
-	AcEntry    *keep_tail = NULL;
+	volatile dsa_pointer list;
+
+	/* static: they survive a longjmp (one reclaimer at a time, no recursion) */
+	static dsa_pointer keep_head;
+	static AcEntry *keep_tail;
 	uint32		i;
 
 	if (DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired)) == false)
@@ -405,6 +431,8 @@ ac_reclaim(void)
 	if (!LWLockConditionalAcquire(&ac_shared->reclaim_lock, LW_EXCLUSIVE))
 		return;
 
+	keep_head = InvalidDsaPointer;
+	keep_tail = NULL;
 	min_epoch = pg_atomic_add_fetch_u64(&ac_shared->global_epoch, 1);
 	list = pg_atomic_exchange_u64(&ac_shared->retired, InvalidDsaPointer);
 	/* partner: the barriers in ac_read_begin and ac_entry_remove */
@@ -419,33 +447,41 @@ ac_reclaim(void)
 	/* pins are taken before epochs are cleared (see head comment) */
 	pg_memory_barrier();
 
-	while (DsaPointerIsValid(list))
+	/*
+	 * dsa_free() can ERROR (mapping a segment this backend never mapped):
+	 * then the part of the list not yet looked at goes back on the stack,
+	 * so nothing retired is ever lost.
+	 */
+	PG_TRY();
 	{
-		AcEntry    *e = ac_addr(list);
-		dsa_pointer next = e->retire_next;
-
-		if (e->retire_epoch < min_epoch &&
-			pg_atomic_read_u32(&e->refcount) == 0)
-			entry_free(e);
-		else
+		while (DsaPointerIsValid(list))
 		{
-			e->retire_next = keep_head;
-			if (keep_tail == NULL)
-				keep_tail = e;
-			keep_head = e->self;
+			AcEntry    *e = ac_addr(list);
+			dsa_pointer next = e->retire_next;
+
+			if (e->retire_epoch < min_epoch &&
+				pg_atomic_read_u32(&e->refcount) == 0)
+				entry_free(e);
+			else
+				keep(&keep_head, &keep_tail, e);
+			list = next;
 		}
-		list = next;
 	}
-	if (keep_tail != NULL)
+	PG_CATCH();
 	{
-		uint64		old = pg_atomic_read_u64(&ac_shared->retired);
-
-		do
+		while (DsaPointerIsValid(list))
 		{
-			keep_tail->retire_next = old;
-		} while (!pg_atomic_compare_exchange_u64(&ac_shared->retired, &old,
-												 keep_head));
+			AcEntry    *e = ac_addr(list);
+
+			list = e->retire_next;
+			keep(&keep_head, &keep_tail, e);
+		}
+		push_retired(keep_head, keep_tail);
+		LWLockRelease(&ac_shared->reclaim_lock);
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
+	push_retired(keep_head, keep_tail);
 	LWLockRelease(&ac_shared->reclaim_lock);
 }
 

@@ -17,11 +17,13 @@
  *	  slot still holds the session recorded in the state word, and if not
  *	  marks the entry ABANDONED so that a waiter takes the fill over (the
  *	  filler's own exit callback normally does this at once);
- *	- a wait cycle between fills (A fills k1 and asks for k2 while B fills
- *	  k2 and asks for k1) is found by following the waiting_for links of
- *	  the backend slots before each sleep; the backend that closes the
- *	  cycle gets a deadlock error (40P01), which is never cached, so its
- *	  reservations are released and the other fill goes on.
+ *	- a wait cycle (A fills k1 and asks for k2 while B fills k2 and asks
+ *	  for k1; or a fill that waits for a row lock held by one of its
+ *	  waiters) is found by walking the wait-for graph (see below); one
+ *	  backend of the cycle gets a deadlock error (40P01), which is never
+ *	  cached, so its reservations are released and the other fills go on;
+ *	- a parallel worker asking for the key its own leader fills gets the
+ *	  recursion error at once.
  *
  * IDENTIFICATION
  *	  src/wait.c
@@ -30,7 +32,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "utils/array.h"
+#include "utils/fmgrprotos.h"
 #include "pgstat.h"
 #include "utils/wait_event.h"
 
@@ -68,24 +75,132 @@ owner_alive(uint64 st)
 		AC_OWNER_SESSION(st);
 }
 
-/* Does the chain of waits starting at this slot come back to us? */
-static bool
-closes_cycle(uint32 slot)
+/*
+ * The wait-for graph, for deadlock detection.
+ *
+ * A backend sleeping on a fill has one edge, to the filler's slot
+ * (waiting_for).  A backend waiting for a heavyweight lock has edges to
+ * the backends that block it (pg_blocking_pids); PostgreSQL's own
+ * detector cannot see our edges, so a cycle that mixes both kinds (a fill
+ * that waits for a row lock held by one of its waiters) must be found
+ * here.  Lock edges cost a walk of the lock table, so they are followed
+ * only after a first timed sleep, like PostgreSQL's deadlock_timeout.
+ *
+ * Edges are read without locks and may be stale (a waiter that was just
+ * woken still points to its filler), so a cycle counts only when it is
+ * seen twice, AC_DEADLOCK_CONFIRM_MS apart.  Every backend on a cycle of
+ * fill waits sees the same cycle; only the one with the highest slot
+ * number among the fill waiters on it gives up, so one error suffices.
+ */
+#define AC_DEADLOCK_CONFIRM_MS	200
+
+typedef struct WaitWalk
 {
-	uint32		steps;
+	bool	   *visited;
+	uint32	   *path;
+	int			depth;
+	bool		follow_locks;
+	uint32		victim;			/* highest slot of a fill waiter on the cycle */
+} WaitWalk;
 
-	for (steps = 0; steps < ac_shared->nslots; steps++)
+static bool
+walk_from(WaitWalk *w, uint32 slot)
+{
+	uint32		edge;
+	PGPROC	   *proc;
+	bool		found = false;
+
+	if ((int) slot == ac_my_slotno)
 	{
-		uint32		w;
+		int			i;
 
-		if ((int) slot == ac_my_slotno)
-			return true;
-		w = pg_atomic_read_u32(&ac_slots[slot].waiting_for);
-		if (w == 0)
-			return false;
-		slot = w - 1;
+		/* a cycle: pick the victim among its fill waiters (and us) */
+		w->victim = slot;
+		for (i = 0; i < w->depth; i++)
+			if (pg_atomic_read_u32(&ac_slots[w->path[i]].waiting_for) != 0 &&
+				w->path[i] > w->victim)
+				w->victim = w->path[i];
+		return true;
 	}
-	return false;
+	if (slot >= ac_shared->nslots || w->visited[slot])
+		return false;
+	w->visited[slot] = true;
+	w->path[w->depth++] = slot;
+
+	edge = pg_atomic_read_u32(&ac_slots[slot].waiting_for);
+	if (edge != 0)
+		found = walk_from(w, edge - 1);
+	else if (w->follow_locks &&
+			 (proc = GetPGProcByNumber(slot)) != NULL &&
+			 proc->pid != 0 && proc->waitLock != NULL)
+	{
+		ArrayType  *arr;
+		Datum	   *pids;
+		int			npids;
+		int			i;
+
+		arr = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+													 Int32GetDatum(proc->pid)));
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT,
+						  &pids, NULL, &npids);
+		for (i = 0; i < npids && !found; i++)
+		{
+			PGPROC	   *blocker = BackendPidGetProc(DatumGetInt32(pids[i]));
+
+			if (blocker != NULL)
+				found = walk_from(w, (uint32) blocker->pgprocno);
+		}
+	}
+	w->depth--;
+	return found;
+}
+
+/*
+ * Does waiting for the fill of `owner` close a cycle through us?  If so,
+ * is this backend the one that must give up?
+ */
+static bool
+cycle_victim(uint32 owner, bool follow_locks)
+{
+	WaitWalk	w;
+	bool		found;
+
+	w.visited = palloc0(sizeof(bool) * ac_shared->nslots);
+	w.path = palloc(sizeof(uint32) * ac_shared->nslots);
+	w.depth = 0;
+	w.follow_locks = follow_locks;
+	w.victim = 0;
+	found = walk_from(&w, owner);
+	pfree(w.visited);
+	pfree(w.path);
+	return found && (int) w.victim == ac_my_slotno;
+}
+
+/*
+ * Is the filler a member of our own lock group (a parallel worker asking
+ * for the key its leader fills, or the reverse)?  The leader waits for its
+ * workers, so that is a recursion.
+ */
+static bool
+same_lock_group(uint32 owner)
+{
+	PGPROC	   *proc;
+
+	if (MyProc->lockGroupLeader == NULL || owner >= ac_shared->nslots)
+		return false;
+	proc = GetPGProcByNumber(owner);
+	return proc->lockGroupLeader == MyProc->lockGroupLeader;
+}
+
+static void
+deadlock_error(const char *cache_name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
+			 errmsg("deadlock detected while waiting for a fill of cache \"%s\"",
+					cache_name),
+			 errdetail("The fill this session waits for waits, directly or through locks, for this session."),
+			 errhint("Fill functions must not wait for each other, or for locks their callers hold, in a cycle.")));
 }
 
 void
@@ -101,53 +216,70 @@ ac_recursion_error(const char *cache_name)
 
 /*
  * Sleep until the pinned entry is no longer PENDING; return its state
- * word.  May ERROR (cancel, timeout, deadlock); the caller drops its pin
- * then.
+ * word.  May ERROR (cancel, timeout, deadlock, recursion); the caller
+ * drops its pin then.  The waiting_for edge never outlives the call.
  */
 uint64
 ac_wait_fill(AcEntry *entry, const char *cache_name)
 {
 	ConditionVariable *cv = ac_entry_cv(entry);
-	uint64		st;
+	volatile uint64 st = 0;
+	volatile uint64 suspect_since = 0;	/* first sight of a cycle */
+	volatile int sleeps = 0;
 
-	ConditionVariablePrepareToSleep(cv);
-	for (;;)
+	PG_TRY();
 	{
-		uint32		owner;
+		ConditionVariablePrepareToSleep(cv);
+		for (;;)
+		{
+			uint32		owner;
+			uint64		w;
+			long		timeout = AC_WAIT_RECHECK_MS;
 
-		st = pg_atomic_read_u64(&entry->state);
-		if (AC_STATE(st) != AC_PENDING)
-			break;
-		owner = AC_OWNER_SLOT(st);
-		if ((int) owner == ac_my_slotno &&
-			AC_OWNER_SESSION(st) == (uint32) ac_my_session)
-		{
-			ConditionVariableCancelSleep();
-			ac_recursion_error(cache_name);
+			w = pg_atomic_read_u64(&entry->state);
+			st = w;
+			if (AC_STATE(w) != AC_PENDING)
+				break;
+			owner = AC_OWNER_SLOT(w);
+			if (((int) owner == ac_my_slotno &&
+				 AC_OWNER_SESSION(w) == (uint32) ac_my_session) ||
+				same_lock_group(owner))
+				ac_recursion_error(cache_name);
+			if (!owner_alive(w))
+			{
+				ac_entry_abandon(entry, w);
+				continue;
+			}
+			pg_atomic_write_u32(&ac_my_slot->waiting_for, owner + 1);
+			/* partner: the same barrier in the other waiters of a cycle */
+			pg_memory_barrier();
+			if (cycle_victim(owner, sleeps > 0))
+			{
+				uint64		now = ac_now_ns();
+
+				if (suspect_since == 0)
+					suspect_since = now;
+				else if (now - suspect_since >=
+						 (uint64) AC_DEADLOCK_CONFIRM_MS * 1000000)
+					deadlock_error(cache_name);
+				timeout = AC_DEADLOCK_CONFIRM_MS;
+			}
+			else
+				suspect_since = 0;
+			(void) ConditionVariableTimedSleep(cv, timeout, fill_wait_event());
+			sleeps++;
 		}
-		if (!owner_alive(st))
-		{
-			ac_entry_abandon(entry, st);
-			continue;
-		}
-		pg_atomic_write_u32(&ac_my_slot->waiting_for, owner + 1);
-		/* partner: the same barrier in the other waiters of the cycle */
-		pg_memory_barrier();
-		if (closes_cycle(owner))
-		{
-			pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
-			ConditionVariableCancelSleep();
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
-					 errmsg("deadlock detected between fills of cache \"%s\"",
-							cache_name),
-					 errdetail("This fill waits for a fill in another session that waits for this one."),
-					 errhint("Fill functions must not ask each other's keys in a cycle.")));
-		}
-		(void) ConditionVariableTimedSleep(cv, AC_WAIT_RECHECK_MS,
-										   fill_wait_event());
 	}
+	PG_CATCH();
+	{
+		pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
+		ConditionVariableCancelSleep();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
 	ConditionVariableCancelSleep();
+	/* partner: the CAS in ac_entry_publish; the caller reads the value */
+	pg_read_barrier();
 	return st;
 }
