@@ -3,6 +3,9 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION atomiccache" to load this file. \quit
 
+-- Accessors read the registry as their caller: everybody may use the schema.
+GRANT USAGE ON SCHEMA atomiccache TO PUBLIC;
+
 -- The per-database registry of caches.  Rows are written only by the C
 -- functions below (as the extension owner, after checking the caller's
 -- privileges); everybody may read it.  The uid is random and never reused,

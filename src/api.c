@@ -65,13 +65,20 @@ typedef struct AcCallSite
 	bool		busy;			/* a fill through this call site runs */
 } AcCallSite;
 
+/*
+ * SPEC.md: a role that may not EXECUTE the fill function cannot obtain its
+ * results.  A memoized function is its own fill as far as users can see
+ * (fn_uncached only holds its old body, and GRANTs are made on fn), so
+ * there the privilege checked is EXECUTE on the function itself.
+ */
 static void
 check_fill_privilege(AcCacheInfo *info)
 {
-	AclResult	aclresult = ac_proc_aclcheck(info->fill, GetUserId(), ACL_EXECUTE);
+	Oid			fn = info->memoized ? info->accessor : info->fill;
+	AclResult	aclresult = ac_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
 
 	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(info->fill));
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(fn));
 }
 
 static AcCallSite *

@@ -1,0 +1,128 @@
+--
+-- ddl: what DROP FUNCTION, DROP EXTENSION and ownership do to caches
+--
+CREATE SEQUENCE ddl_fills;
+CREATE FUNCTION ddl_fill(k integer) RETURNS text
+LANGUAGE sql AS $$ SELECT k || '#' || nextval('ddl_fills') $$;
+
+-- the accessor depends on the fill function and on the extension
+SELECT atomiccache.create_cache('ddl_a', 'ddl_fill(integer)');
+SELECT pg_describe_object(classid, objid, objsubid) AS object,
+       pg_describe_object(refclassid, refobjid, refobjsubid) AS depends_on,
+       deptype
+  FROM pg_depend
+ WHERE classid = 'pg_proc'::regclass AND objid = 'ddl_a(integer)'::regprocedure
+ ORDER BY 2;
+
+-- plain DROP FUNCTION of an accessor drops the cache: the event trigger
+-- removes its registry row
+SELECT ddl_a(1);
+DROP FUNCTION ddl_a(integer);
+SELECT count(*) AS registry_rows FROM atomiccache.registry WHERE name = 'ddl_a';
+SELECT atomiccache.contains('ddl_a', 1);
+-- and the name is free again; the new cache does not see the old entries
+SELECT atomiccache.create_cache('ddl_a', 'ddl_fill(integer)');
+SELECT atomiccache.contains('ddl_a', 1) AS old_entry;
+SELECT last_value AS before FROM ddl_fills \gset
+SELECT ddl_a(1) = '1#' || :before + 1 AS refilled;
+
+-- dropping the fill function needs CASCADE, which drops the accessor
+-- and the cache
+DROP FUNCTION ddl_fill(integer);
+DROP FUNCTION ddl_fill(integer) CASCADE;
+SELECT count(*) AS registry_rows FROM atomiccache.registry;
+SELECT to_regprocedure('ddl_a(integer)') AS accessor;
+
+-- DROP SCHEMA ... CASCADE drops the accessors in it
+CREATE FUNCTION ddl_fill(k integer) RETURNS text
+LANGUAGE sql AS $$ SELECT k || '#' || nextval('ddl_fills') $$;
+CREATE SCHEMA ddl_s;
+SELECT atomiccache.create_cache('ddl_s.ddl_b', 'ddl_fill(integer)');
+SELECT ddl_s.ddl_b(1) IS NOT NULL AS filled;
+DROP SCHEMA ddl_s;
+DROP SCHEMA ddl_s CASCADE;
+SELECT count(*) AS registry_rows FROM atomiccache.registry;
+
+-- ALTER FUNCTION ... RENAME of an accessor: the cache keeps its name
+SELECT atomiccache.create_cache('ddl_r', 'ddl_fill(integer)');
+SELECT ddl_r(7) IS NOT NULL AS filled;
+ALTER FUNCTION ddl_r(integer) RENAME TO ddl_r2;
+SELECT name, accessor FROM atomiccache.caches WHERE name = 'ddl_r';
+SELECT atomiccache.contains('ddl_r', 7) AS still_cached;
+SELECT last_value AS before FROM ddl_fills \gset
+SELECT ddl_r2(7) IS NOT NULL AS hit;
+SELECT last_value - :before AS fills FROM ddl_fills;
+SELECT atomiccache.drop_cache('ddl_r');
+SELECT to_regprocedure('ddl_r2(integer)') AS accessor;
+
+-- a memoized function dropped with DROP FUNCTION takes its fill with it
+CREATE FUNCTION ddl_m(k integer) RETURNS integer
+LANGUAGE sql AS $$ SELECT k + 1 $$;
+SELECT atomiccache.memoize('ddl_m(integer)');
+SELECT ddl_m(1);
+DROP FUNCTION ddl_m(integer);
+SELECT to_regprocedure('ddl_m_uncached(integer)') AS fill,
+       (SELECT count(*) FROM atomiccache.registry) AS registry_rows;
+
+-- a non-superuser with EXECUTE on the fill and CREATE on the schema
+-- can create a cache, and owns the accessor
+CREATE ROLE regress_ac_ddl;
+CREATE SCHEMA ddl_u;
+GRANT USAGE, CREATE ON SCHEMA ddl_u TO regress_ac_ddl;
+GRANT USAGE ON SEQUENCE ddl_fills TO regress_ac_ddl;
+SET ROLE regress_ac_ddl;
+SELECT atomiccache.create_cache('ddl_u.ddl_own', 'ddl_fill(integer)');
+SELECT ddl_u.ddl_own(1) IS NOT NULL AS filled;
+SELECT atomiccache.contains('ddl_u.ddl_own', 1) AS cached;
+SELECT name, accessor, fill, entries, fills FROM atomiccache.caches ORDER BY name;
+RESET ROLE;
+SELECT c.name, pg_get_userbyid(p.proowner) AS accessor_owner, r.owner
+  FROM atomiccache.caches c
+  JOIN atomiccache.registry r USING (name)
+  JOIN pg_proc p ON p.oid = c.accessor
+ ORDER BY c.name;
+-- the extension's event trigger does not get in the way of a
+-- non-superuser's own DROP commands
+SET ROLE regress_ac_ddl;
+CREATE TABLE ddl_u.ddl_t (a integer);
+CREATE FUNCTION ddl_u.ddl_f() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+DROP TABLE ddl_u.ddl_t;
+DROP FUNCTION ddl_u.ddl_f();
+-- the owner may drop the accessor like any function of theirs
+SELECT atomiccache.invalidate('ddl_u.ddl_own', 1) AS removed;
+DROP FUNCTION ddl_u.ddl_own(integer);
+SELECT count(*) AS registry_rows FROM atomiccache.registry;
+SELECT atomiccache.create_cache('ddl_u.ddl_own', 'ddl_fill(integer)');
+SELECT atomiccache.drop_cache('ddl_u.ddl_own');
+RESET ROLE;
+
+-- DROP EXTENSION needs CASCADE while caches exist; CASCADE drops the
+-- accessors (memoized functions too, with their fills)
+SELECT atomiccache.create_cache('ddl_x', 'ddl_fill(integer)');
+CREATE FUNCTION ddl_m(k integer) RETURNS integer
+LANGUAGE sql AS $$ SELECT k + 1 $$;
+SELECT atomiccache.memoize('ddl_m(integer)');
+SELECT ddl_x(1) IS NOT NULL AS filled, ddl_m(1);
+\set VERBOSITY terse
+DROP EXTENSION atomiccache;
+DROP EXTENSION atomiccache CASCADE;
+\set VERBOSITY default
+SELECT to_regprocedure('ddl_x(integer)') AS accessor,
+       to_regprocedure('ddl_m(integer)') AS memoized,
+       to_regprocedure('ddl_m_uncached(integer)') AS fill,
+       to_regprocedure('ddl_fill(integer)') AS ddl_fill;
+SELECT count(*) AS event_triggers FROM pg_event_trigger WHERE evtname LIKE 'atomiccache%';
+-- the extension comes back empty; old entries are unreachable
+CREATE EXTENSION atomiccache;
+SELECT count(*) AS caches FROM atomiccache.caches;
+SELECT atomiccache.create_cache('ddl_x', 'ddl_fill(integer)');
+SELECT atomiccache.contains('ddl_x', 1) AS old_entry;
+SELECT last_value AS before FROM ddl_fills \gset
+SELECT ddl_x(1) = '1#' || :before + 1 AS refilled;
+
+-- clean up
+SELECT atomiccache.drop_cache('ddl_x');
+DROP SCHEMA ddl_u;
+DROP FUNCTION ddl_fill(integer);
+DROP SEQUENCE ddl_fills;
+DROP ROLE regress_ac_ddl;
