@@ -8,14 +8,18 @@
  * This file checks arguments and privileges and turns SQL values into key
  * images; it knows nothing of slots and atomics (fill.c and table.c do).
  *
- * The accessor keeps per call site (fn_extra) what a hit needs: the cache
- * info, its fill function's FmgrInfo, a key buffer, a FunctionCallInfo for
- * the fill, the role whose EXECUTE privilege was checked, and this
- * backend's counter row.  All of it is revalidated by comparing two
- * generation numbers, so a hit does no catalog access.  A call site that
- * is re-entered while its fill runs (recursion through the same
- * expression) gets a fresh scratch state, so the outer call's key and
- * arguments are not overwritten.
+ * The accessor keeps what a hit needs in a call state: the cache info, its
+ * fill function's FmgrInfo, a key buffer, a FunctionCallInfo for the fill,
+ * the role whose EXECUTE privilege was checked, and this backend's counter
+ * row.  One call state per cache lives as long as the backend (in
+ * CacheMemoryContext, found from the cache info), and fn_extra points to
+ * it, so a prepared statement executed again does not rebuild it.  It is
+ * revalidated by comparing two generation numbers: a hit does no catalog
+ * access.  A call state that is re-entered while its fill runs (recursion)
+ * is busy; the inner call gets a scratch state, so the outer call's key
+ * and arguments are not overwritten.  "Busy" needs no PG_TRY to be reset
+ * on error: it records the abort count when set, and any abort since makes
+ * it stale.
  *
  * IDENTIFICATION
  *	  src/api.c
@@ -37,6 +41,7 @@
 #include "utils/datum.h"
 #include "utils/timestamp.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "catalog.h"
 #include "fill.h"
@@ -62,8 +67,15 @@ typedef struct AcCallSite
 	Oid			acl_role;		/* role allowed to EXECUTE the fill */
 	uint64		acl_generation; /* ac_local_generation at that check */
 	AcStatRow  *stats;
-	bool		busy;			/* a fill through this call site runs */
+	bool		busy;			/* a fill through this call state runs */
+	uint64		busy_aborts;	/* ac_abort_count when busy was set */
 } AcCallSite;
+
+static inline bool
+callsite_busy(AcCallSite *cs)
+{
+	return cs->busy && cs->busy_aborts == ac_abort_count;
+}
 
 /*
  * SPEC.md: a role that may not EXECUTE the fill function cannot obtain its
@@ -135,16 +147,8 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
 	call.stats = cs->stats;
 
 	cs->busy = true;
-	PG_TRY();
-	{
-		result = ac_get(&call, &cs->key, hash, &isnull);
-	}
-	PG_CATCH();
-	{
-		cs->busy = false;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	cs->busy_aborts = ac_abort_count;
+	result = ac_get(&call, &cs->key, hash, &isnull);
 	cs->busy = false;
 	cs->stats = call.stats;
 	fcinfo->isnull = isnull;
@@ -163,10 +167,12 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 	{
 		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
 
-		cs = callsite_build(info, fcinfo->flinfo->fn_mcxt);
+		if (info->callstate == NULL)
+			info->callstate = callsite_build(info, CacheMemoryContext);
+		cs = info->callstate;
 		fcinfo->flinfo->fn_extra = cs;
 	}
-	if (unlikely(cs->busy))
+	if (unlikely(callsite_busy(cs)))
 	{
 		/* re-entered while our own fill runs: use a scratch call site */
 		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext);

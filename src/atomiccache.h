@@ -178,6 +178,7 @@ extern AcBackendSlot *ac_my_slot;
 extern int	ac_my_slotno;
 extern uint64 ac_my_session;
 extern AcCacheDesc *ac_descs;
+extern uint64 ac_abort_count;
 
 extern void ac_attach(void);
 extern uint64 ac_fixed_bytes(void);

@@ -35,6 +35,7 @@ typedef struct AcCacheInfo
 	AcTypeInfo	args[FUNC_MAX_ARGS];
 	uint64		ddl_generation; /* shared DDL generation when loaded */
 	uint64		local_generation;	/* local invalidations when loaded */
+	void	   *callstate;		/* the accessor's call state (api.c) */
 } AcCacheInfo;
 
 extern uint64 ac_local_generation;

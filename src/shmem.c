@@ -59,6 +59,7 @@ AcBackendSlot *ac_my_slot = NULL;
 int			ac_my_slotno = -1;
 uint64		ac_my_session = 0;
 AcCacheDesc *ac_descs = NULL;
+uint64		ac_abort_count = 0;	/* aborts of (sub)transactions seen */
 
 static AcControl *ac_control = NULL;
 static bool exit_callback_registered = false;
@@ -308,6 +309,8 @@ ac_attach(void)
 static void
 ac_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		ac_abort_count++;
 	if (event == XACT_EVENT_COMMIT)
 		ac_catalog_xact_end(true);
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
@@ -342,6 +345,7 @@ ac_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	ac_abort_count++;
 	ac_catalog_subxact_abort(GetCurrentTransactionNestLevel());
 	if (ac_my_slot == NULL)
 		return;
