@@ -265,6 +265,9 @@ wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 	PG_TRY();
 	{
 		st = ac_wait_fill(e, call->cache_name);
+		/* published, then removed before we woke: still ours to return */
+		if (AC_STATE(st) == AC_REMOVED)
+			st = AC_MAKE_STATE(AC_REMOVED_FROM(st), 0, 0);
 		if (AC_STATE(st) == AC_READY)
 		{
 			*value = ac_value_fetch(e, call->result, isnull);
@@ -345,7 +348,9 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 						else
 							v = ac_value_fetch(e, call->result, isnull);
 						ac_read_end();
-						ac_count(stats_row(call), missed ? AC_MISSES : AC_HITS, 1);
+						/* a call that missed before was counted then */
+						if (!missed)
+							ac_count(stats_row(call), AC_HITS, 1);
 						if (edata)
 							ac_error_throw(edata);
 						return v;

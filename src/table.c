@@ -272,7 +272,8 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 
 	Assert(AC_STATE(expected) != AC_PENDING && AC_STATE(expected) != AC_REMOVED);
 	if (!pg_atomic_compare_exchange_u64(&entry->state, &st,
-										AC_MAKE_STATE(AC_REMOVED, 0, 0)))
+										AC_MAKE_STATE(AC_REMOVED,
+													  AC_STATE(expected), 0)))
 		return false;
 
 	LWLockAcquire(lock, LW_EXCLUSIVE);

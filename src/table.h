@@ -38,6 +38,10 @@
  *								 backend whose CAS succeeds unlinks it
  *
  * PENDING entries are never removed: whoever wants one gone waits first.
+ * A REMOVED word keeps the state it had before in the slot bits
+ * (AC_REMOVED_FROM), so that a waiter that wakes after its fill's result
+ * was already invalidated or evicted still knows the result was published
+ * (its pin keeps the value readable) and returns it.
  */
 typedef enum AcState
 {
@@ -52,6 +56,7 @@ typedef enum AcState
 #define AC_STATE(w)			((uint32) ((w) & 0xFF))
 #define AC_OWNER_SLOT(w)	((uint32) (((w) >> 8) & 0xFFFFFF))
 #define AC_OWNER_SESSION(w) ((uint32) ((w) >> 32))
+#define AC_REMOVED_FROM(w)	AC_OWNER_SLOT(w)
 #define AC_MAKE_STATE(s, slot, sess) \
 	((uint64) (s) | ((uint64) ((slot) & 0xFFFFFF) << 8) | ((uint64) (uint32) (sess) << 32))
 

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+#
+# test/run.sh -- the test command: build atomiccache with -Werror, install
+# it, and run every test against throwaway PostgreSQL 15 servers
+#
+# Usage:  bash test/run.sh [PHASE...] [TEST...]
+#
+#   PHASE   regress      pg_regress, sql/*.sql: once plain (CREATE EXTENSION
+#                        without preloading), once with
+#                        shared_preload_libraries = 'atomiccache'
+#           plain        only the plain pg_regress run
+#           preload      only the preloaded pg_regress run
+#           isolation    isolation specs, test/specs/*.spec, both modes
+#                        (needs ISOLATION_OPTS = --inputdir=test ... in
+#                        the Makefile)
+#           tap          TAP tests, test/t/*.pl, one prove run per file
+#           tap-preload  the TAP tests again with the library preloaded
+#                        (TEMP_CONFIG); not part of the default run
+#   TEST    a test name: sql/NAME.sql, test/specs/NAME.spec or
+#           test/t/NAME.pl; restricts its phase(s) to the named tests
+#   Default: regress, isolation, tap.
+#
+# Everything runs as the "postgres" user (the server refuses root) in a
+# scratch copy of the tree; the working tree is left untouched.  The last
+# line printed is "N passed, N failed", counting test files (each sql file
+# once per mode, each spec once per mode, each TAP file); the exit status
+# is non-zero if anything failed.
+#
+# Environment:
+#   AC_REGRESS_TIMEOUT  seconds per pg_regress run (default 300)
+#   AC_TAP_TIMEOUT      seconds per TAP file (default 300)
+#   AC_TOTAL_TIMEOUT    seconds for the whole run (default 780); what is
+#                       left when it is spent counts as failed
+#   AC_KEEP_TMP=1       keep the scratch directory (results, logs)
+#   AC_COPT             extra compiler flags (e.g. -DUSE_ASSERT_CHECKING)
+#   PROVE_FLAGS         prove options (default: --verbose --timer)
+
+set -euo pipefail
+
+# shellcheck source=test/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+usage() {
+    sed -n '6,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+# --- what to run --------------------------------------------------------
+
+declare -A want=()
+sel_regress=() sel_iso=() sel_tap=()
+for arg in "$@"; do
+    case $arg in
+        regress) want[plain]=1 want[preload]=1 ;;
+        plain | preload | isolation | tap | tap-preload) want[$arg]=1 ;;
+        all) want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1 ;;
+        -h | --help | help) usage ;;
+        *)
+            name=$(basename "$arg")
+            name=${name%.sql} name=${name%.spec} name=${name%.pl}
+            found=0
+            if [[ -f $AC_ROOT/sql/$name.sql ]]; then
+                sel_regress+=("$name") found=1
+            fi
+            if [[ -f $AC_ROOT/test/specs/$name.spec ]]; then
+                sel_iso+=("$name") found=1
+            fi
+            if [[ -f $AC_ROOT/test/t/$name.pl ]]; then
+                sel_tap+=("$name") found=1
+            fi
+            ((found)) || { echo "unknown phase or test: $arg" >&2; usage; }
+            ;;
+    esac
+done
+if ((${#want[@]} == 0)); then
+    if ((${#sel_regress[@]} + ${#sel_iso[@]} + ${#sel_tap[@]} > 0)); then
+        ((${#sel_regress[@]})) && want[plain]=1 want[preload]=1
+        ((${#sel_iso[@]})) && want[isolation]=1
+        ((${#sel_tap[@]})) && want[tap]=1
+    else
+        want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1
+    fi
+fi
+
+# names NAMES_ARRAY DIR EXT: the selected names, or all files DIR/*.EXT.
+names() {
+    local -n sel=$1
+    local f
+    if ((${#sel[@]} > 0)); then
+        printf '%s\n' "${sel[@]}"
+        return
+    fi
+    for f in "$AC_ROOT/$2"/*."$3"; do
+        [[ -e $f ]] && basename "$f" ".$3"
+    done | LC_ALL=C sort
+}
+mapfile -t regress_tests < <(names sel_regress sql sql)
+mapfile -t iso_tests < <(names sel_iso test/specs spec)
+mapfile -t tap_tests < <(names sel_tap test/t pl)
+
+# --- bookkeeping ----------------------------------------------------------
+
+passed=0 failed=0 failed_names=()
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); failed_names+=("$1"); }
+
+summary() {
+    echo
+    echo "== total time $((SECONDS / 60))m$((SECONDS % 60))s"
+    if ((failed > 0)); then
+        echo "== failed: ${failed_names[*]}"
+        if [[ ${AC_KEEP_TMP:-0} != 1 ]]; then
+            echo "== (AC_KEEP_TMP=1 keeps the results and logs for a look)"
+        fi
+    fi
+    if ((passed + failed == 0)); then
+        echo "== no tests found"
+    fi
+    if [[ ${AC_KEEP_TMP:-0} == 1 && -n ${work:-} ]]; then
+        echo "== kept $work (results, logs)"
+        AC_EXIT_QUIET=1
+    fi
+    echo "$passed passed, $failed failed"
+}
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+# --- setup ----------------------------------------------------------------
+
+ac_ensure_packages
+ac_install_traps
+work=
+ac_mktemp work
+src=$work/src
+
+section "build (-Werror) and install"
+if ! (ac_build_install "$src" --werror); then
+    fail build
+    summary
+    exit 1
+fi
+mkdir -p "$work/tmp"
+ac_pg_own "$work"
+mapfile -t make_args < <(ac_make_args --werror)
+
+# A fixed, UTF-8 locale for every server and client (the TAP framework
+# drops LC_ALL and keeps LANG; pg_regress forces LC_MESSAGES=C itself).
+export LANG=C.UTF-8
+unset LC_ALL LANGUAGE LC_CTYPE LC_COLLATE LC_MESSAGES LC_MONETARY \
+    LC_NUMERIC LC_TIME PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE \
+    TEMP_CONFIG
+
+# pg_make LOG TIMEOUT MAKE_ARG...: "make -C src" as postgres, output shown
+# and saved in LOG; returns make's status (124 on timeout).  TMPDIR: the
+# socket directories of pg_regress and of the TAP framework go below $work
+# too, so that a killed test leaves nothing behind in /tmp.
+pg_make() {
+    local log=$1 limit=$2 left
+    shift 2
+    left=$((${AC_TOTAL_TIMEOUT:-780} - SECONDS))
+    if ((left < 10)); then
+        echo "!! not run: the time budget (AC_TOTAL_TIMEOUT) is spent" |
+            tee "$log"
+        return 124
+    fi
+    ((limit <= left)) || limit=$left
+    ac_run_limited "$limit" "$log" "${AC_AS_PG[@]}" env TMPDIR="$work/tmp" \
+        make -C "$src" --no-print-directory "${make_args[@]}" "$@"
+}
+
+# show_file FILE MAX_LINES: print a file, at most its last MAX_LINES lines.
+show_file() {
+    local file=$1 max=$2 n
+    [[ -s $file ]] || return 0
+    n=$(wc -l <"$file")
+    if ((n > max)); then
+        echo "---- $file (last $max of $n lines) ----"
+        tail -n "$max" "$file"
+    else
+        echo "---- $file ----"
+        cat "$file"
+    fi
+}
+
+# write_conf FILE MODE: the extra server configuration of a mode.
+write_conf() {
+    {
+        echo "# atomiccache test configuration ($2)"
+        if [[ $2 == preload ]]; then
+            echo "shared_preload_libraries = '$AC_EXTENSION'"
+        fi
+    } >"$1"
+    ac_pg_own "$1"
+}
+
+# count_pg_regress LOG LABEL NAME...: count the tests pg_regress reported
+# "ok" in LOG; any other outcome, or no report at all (server did not
+# start, timeout), is a failure.
+count_pg_regress() {
+    local log=$1 label=$2 name status
+    shift 2
+    for name in "$@"; do
+        status=$(sed -n -E \
+            "s/^(test| ) +$name +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2/p" \
+            "$log" | tail -n 1)
+        if [[ $status == ok ]]; then
+            pass
+        else
+            fail "$label/$name"
+        fi
+    done
+}
+
+# run_pg_regress KIND MODE NAME...: KIND regress or isolation, MODE plain
+# or preload; a temp instance per run, configured by --temp-config.
+run_pg_regress() {
+    local kind=$1 mode=$2 out conf log rc=0 t0=$SECONDS
+    shift 2
+    local -a targs
+    out=$work/$kind-$mode conf=$work/$kind-$mode.conf log=$work/$kind-$mode.log
+    section "$kind, $mode ($# tests)"
+    mkdir -p "$out"
+    ac_pg_own "$out"
+    write_conf "$conf" "$mode"
+    if [[ $kind == regress ]]; then
+        targs=(TAP_TESTS= ISOLATION= "REGRESS=$*")
+    else
+        targs=(TAP_TESTS= REGRESS= "ISOLATION=$*")
+    fi
+    pg_make "$log" "${AC_REGRESS_TIMEOUT:-300}" installcheck "${targs[@]}" \
+        "EXTRA_REGRESS_OPTS=--temp-instance=$out/tmp_check --temp-config=$conf --outputdir=$out --port=$(ac_free_port)" ||
+        rc=$?
+    count_pg_regress "$log" "$kind-$mode" "$@"
+    echo "== $kind $mode: make exit $rc, $((SECONDS - t0))s"
+    if ((rc != 0)); then
+        show_file "$out/regression.diffs" "${AC_DIFF_LINES:-400}"
+        if [[ -s $out/log/postmaster.log ]]; then
+            show_file "$out/log/postmaster.log" 40
+        else
+            show_file "$out/log/initdb.log" 40
+        fi
+    fi
+}
+
+# run_tap NAME [preload]: one TAP file, one prove run; its logs are moved
+# to $work/tap-logs/NAME before the next run wipes tmp_check.
+run_tap() {
+    local name=$1 mode=${2:-plain} label log logs rc=0 t0=$SECONDS f
+    label=tap${2:+-$2}/$name
+    log=$work/tap-$mode-$name.log logs=$work/tap-logs-$mode/$name
+    section "TAP $mode: test/t/$name.pl"
+    local -a extra=("PROVE_FLAGS=${PROVE_FLAGS:---verbose --timer}")
+    if [[ $mode == preload ]]; then
+        # PostgreSQL::Test::Cluster appends $TEMP_CONFIG to every node's
+        # postgresql.conf (make exports command-line variables).
+        write_conf "$work/tap-preload.conf" preload
+        extra+=("TEMP_CONFIG=$work/tap-preload.conf")
+    fi
+    pg_make "$log" "${AC_TAP_TIMEOUT:-300}" installcheck REGRESS= ISOLATION= \
+        "PROVE_TESTS=test/t/$name.pl" "${extra[@]}" || rc=$?
+    mkdir -p "$(dirname "$logs")"
+    if [[ -d $src/tmp_check/log ]]; then
+        mv "$src/tmp_check/log" "$logs"
+    fi
+    echo "== TAP $mode $name: exit $rc, $((SECONDS - t0))s"
+    if ((rc == 0)); then
+        pass
+    else
+        fail "$label"
+        if [[ -d $logs ]]; then
+            for f in "$logs"/regress_log_*; do
+                [[ -e $f ]] && show_file "$f" "${AC_TAP_LOG_LINES:-120}"
+            done
+            for f in "$logs"/*.log; do
+                [[ -e $f ]] && show_file "$f" 40
+            done
+        fi
+    fi
+}
+
+# --- phases ---------------------------------------------------------------
+
+for mode in plain preload; do
+    [[ -n ${want[$mode]:-} ]] || continue
+    if ((${#regress_tests[@]} == 0)); then
+        section "regress, $mode: no sql/*.sql, skipped"
+        continue
+    fi
+    run_pg_regress regress "$mode" "${regress_tests[@]}"
+done
+
+if [[ -n ${want[isolation]:-} ]] && ((${#iso_tests[@]} > 0)); then
+    for mode in plain preload; do
+        run_pg_regress isolation "$mode" "${iso_tests[@]}"
+    done
+fi
+
+for mode in tap tap-preload; do
+    [[ -n ${want[$mode]:-} ]] || continue
+    if ((${#tap_tests[@]} == 0)); then
+        section "$mode: no test/t/*.pl, skipped"
+        continue
+    fi
+    for name in "${tap_tests[@]}"; do
+        if [[ $mode == tap ]]; then
+            run_tap "$name"
+        else
+            run_tap "$name" preload
+        fi
+    done
+done
+
+summary
+((failed == 0))
