@@ -44,6 +44,10 @@ ac_missing_packages() {
        ! command -v prove >/dev/null; then
         need+=(build-essential)   # prove comes with perl, a dependency
     fi
+    # test/t/070_hit_nolock.pl counts lock calls of a backend with gdb
+    if ! command -v gdb >/dev/null; then
+        need+=(gdb)
+    fi
     if ((${#need[@]} > 0)); then
         printf '%s\n' "${need[@]}"
     fi
@@ -56,6 +60,7 @@ ac_ensure_packages() {
 
     pkgs=("${AC_APT_PACKAGES[@]}")
     [[ " ${missing[*]} " == *" build-essential "* ]] && pkgs+=(build-essential)
+    [[ " ${missing[*]} " == *" gdb "* ]] && pkgs+=(gdb)
     if ! ac_is_root; then
         printf 'missing: %s\n' "${missing[*]}" >&2
         printf 'run as root:\n  %s\n' \
