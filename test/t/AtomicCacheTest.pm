@@ -1,0 +1,148 @@
+
+# Copyright (c) atomiccache contributors
+#
+# test/t/AtomicCacheTest.pm -- helpers shared by the TAP tests of atomiccache
+#
+# The TAP tests drive real backends: background psql sessions call a cache's
+# accessor, the fill is held on an advisory lock taken by a controlling
+# session, pg_stat_activity tells who is filling (wait_event_type 'Lock') and
+# who sleeps on another's fill (wait_event_type 'Extension'), and a sequence
+# counts how many times a fill function ran (nextval is never rolled back).
+#
+# Every wait is bounded by $PostgreSQL::Test::Utils::timeout_default: a
+# session's query dies with "psql query timed out", a poll returns false.
+
+package AtomicCacheTest;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes ();
+
+our @EXPORT = qw(
+  ac_new_node
+  ac_session
+  ac_launch
+  ac_finish
+  ac_wait_dead
+  ac_fills
+  ac_poll
+  ac_error
+  ac_count_waiting
+);
+
+# A started node with the extension created in database "postgres".
+# %opts: conf => extra postgresql.conf lines.
+sub ac_new_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		"max_connections = 50\n" . ($opts{conf} // ''));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION atomiccache');
+	return $node;
+}
+
+# A background psql session that survives errors and reports them with
+# their SQLSTATE; $s->{ac_pid} is its backend's pid.
+sub ac_session
+{
+	my ($node) = @_;
+	my $s = $node->background_psql('postgres', on_error_stop => 0);
+
+	$s->query_safe('\set VERBOSITY verbose');
+	$s->{ac_pid} = $s->query_safe('SELECT pg_backend_pid()');
+	return $s;
+}
+
+# Send $sql to the session without waiting for its result.  Returns once psql
+# has read the input up to the statement and is about to send it.
+sub ac_launch
+{
+	my ($s, $sql) = @_;
+
+	$s->{stderr} = '';
+	$s->query_until(qr/ac_launched\n/, "\\echo ac_launched\n$sql\n");
+	return;
+}
+
+# Wait for the statement sent by ac_launch to finish; returns its output and
+# its stderr (errors, warnings), and clears both.
+sub ac_finish
+{
+	my ($s) = @_;
+	my $out = $s->query('');
+	my $err = $s->{stderr};
+
+	$s->{stderr} = '';
+	return ($out, $err);
+}
+
+# Wait until the session's psql has exited (its backend died); returns what
+# it printed on stderr.
+sub ac_wait_dead
+{
+	my ($s) = @_;
+	my $run = $s->{run};
+
+	while ($run->pumpable && !$s->{timeout}->is_expired)
+	{
+		last unless eval { $run->pump; 1 };
+	}
+	my $err = $s->{stderr};
+	eval { $run->finish; };
+	return $err;
+}
+
+# How many times the fill counted by sequence $seq has run.
+sub ac_fills
+{
+	my ($node, $seq) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $seq");
+}
+
+# Poll until $sql returns 't'.
+sub ac_poll
+{
+	my ($node, $sql, $what) = @_;
+	return ok($node->poll_query_until('postgres', $sql), $what);
+}
+
+# The number of backends whose current query matches $like and whose
+# wait_event_type is $type ('Extension': sleeping on another's fill;
+# 'Lock': blocked on a heavyweight lock, here the advisory lock).
+sub ac_count_waiting
+{
+	my ($node, $type, $like) = @_;
+	return $node->safe_psql(
+		'postgres', qq{
+		SELECT count(*) FROM pg_stat_activity
+		 WHERE wait_event_type = '$type' AND query LIKE '$like'
+		   AND pid <> pg_backend_pid()});
+}
+
+# The first error in psql's verbose stderr output, as a hash (sqlstate,
+# message, detail, hint); an empty hash if there is none.
+sub ac_error
+{
+	my ($stderr) = @_;
+	my %e;
+
+	return \%e
+	  unless $stderr =~ /(?:ERROR|FATAL):\s+([0-9A-Z]{5}):\s+(.*)\n((?:(?!\S*(?:ERROR|FATAL):).*\n)*)/;
+	@e{qw(sqlstate message)} = ($1, $2);
+	my $rest = $3;
+	$e{detail} = $1 if $rest =~ /^DETAIL:\s+(.*)$/m;
+	$e{hint} = $1 if $rest =~ /^HINT:\s+(.*)$/m;
+	return \%e;
+}
+
+1;
