@@ -117,6 +117,13 @@ append_value(StringInfo out, Oid type, Datum value)
 	appendStringInfoString(out, OidOutputFunctionCall(outfn, value));
 }
 
+/* Is the first argument of this key image NULL? */
+bool
+ac_key_first_is_null(const char *image, uint32 len)
+{
+	return len > sizeof(AcKeyHeader) && image[sizeof(AcKeyHeader)] == 0;
+}
+
 /*
  * Render a key image as text, for inspection: the single argument's
  * output, or a parenthesized list like a row.  The image must be a copy

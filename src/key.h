@@ -31,6 +31,7 @@ extern void ac_type_info(Oid type, AcTypeInfo *ti);
 extern void ac_key_begin(StringInfo buf, Oid dbid, uint64 uid, uint64 generation);
 extern void ac_key_add(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull);
 extern uint64 ac_key_hash(StringInfo buf);
+extern bool ac_key_first_is_null(const char *image, uint32 len);
 extern char *ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs);
 
 extern bool ac_value_store(AcEntry *entry, const AcTypeInfo *ti, Datum value, bool isnull);

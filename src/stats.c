@@ -362,8 +362,12 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 				state = "uncached";
 				break;
 		}
-		values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
-													   info->args, info->nargs));
+		/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
+		if (info->nargs == 1 && ac_key_first_is_null(c->key, c->keylen))
+			nulls[0] = true;
+		else
+			values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
+														   info->args, info->nargs));
 		values[1] = CStringGetTextDatum(state);
 		values[2] = Int64GetDatum((int64) c->bytes);
 		if (c->state == AC_READY || c->state == AC_FAILED)

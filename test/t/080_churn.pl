@@ -119,6 +119,13 @@ my ($hits, $misses, $fills, $evictions, $invalidations) = split /\|/,
   $node->safe_psql('postgres',
 	"SELECT hits, misses, fills, evictions, invalidations FROM atomiccache.caches WHERE name = 'valc'");
 note "valc: hits $hits, misses $misses, fills $fills, evictions $evictions, invalidations $invalidations";
+note "atomiccache.caches after the churn:\n"
+  . $node->safe_psql(
+	'postgres',
+	'SELECT name, entries, bytes, hits, misses, fills, fill_errors, waits,
+	        evictions, expirations, invalidations, uncached
+	   FROM atomiccache.caches ORDER BY name',
+	extra_params => [ '-P', 'format=aligned', '-P', 'tuples_only=off' ]);
 # pgbench may stop a client after its first statement when time is up, so
 # the calls are counted by a sequence in the calling statement itself
 my $calls = $node->safe_psql('postgres', 'SELECT last_value FROM calls');

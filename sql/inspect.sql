@@ -1,0 +1,68 @@
+--
+-- inspect: atomiccache.memory() and atomiccache.entries(cache)
+--
+CREATE FUNCTION insp_fill(k int) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF k = 13 THEN
+        RAISE EXCEPTION 'unlucky %', k USING ERRCODE = 'P0013';
+    END IF;
+    RETURN repeat('v', k);
+END $$;
+SELECT atomiccache.create_cache('insp', 'insp_fill(int)', ttl => '1 hour');
+SELECT insp(1), insp(10), insp(NULL);
+SELECT insp(13);
+
+-- one row per entry: key as text, state, bytes, times
+SELECT key, state, bytes > 0 AS has_bytes,
+       filled_at BETWEEN now() - interval '1 minute' AND clock_timestamp() AS filled_recently,
+       expires_at - filled_at BETWEEN interval '59 minutes' AND interval '61 minutes' AS ttl_ok
+  FROM atomiccache.entries('insp') ORDER BY key;
+
+-- a multi-argument key is shown as a row
+CREATE FUNCTION insp2_fill(a int, b text) RETURNS int LANGUAGE sql AS 'SELECT a + length(b)';
+SELECT atomiccache.create_cache('insp2', 'insp2_fill(int, text)');
+SELECT insp2(1, 'abc'), insp2(2, NULL);
+SELECT key, state, expires_at FROM atomiccache.entries('insp2') ORDER BY key;
+
+-- invalidate_all empties the listing at once
+SELECT atomiccache.invalidate_all('insp2');
+SELECT count(*) FROM atomiccache.entries('insp2');
+
+-- the memory of all caches together
+SELECT limit_bytes = pg_size_bytes(current_setting('atomiccache.memory_limit')) AS limit_is_setting,
+       used_bytes > 0 AND used_bytes <= limit_bytes AS used_within_limit,
+       peak_bytes >= used_bytes AS peak_ok,
+       entries >= 4 AS has_entries,
+       buckets >= 4096 AS has_buckets,
+       fixed_bytes > 0 AS has_fixed
+  FROM atomiccache.memory();
+
+-- the view's bytes are the entries' bytes
+SELECT c.bytes = (SELECT sum(bytes) FROM atomiccache.entries('insp') WHERE state IN ('ready', 'error')) AS bytes_match
+  FROM atomiccache.caches c WHERE c.name = 'insp';
+
+-- keys are shown only to the owner, superusers and pg_read_all_stats
+CREATE ROLE regress_ac_insp_nobody;
+CREATE ROLE regress_ac_insp_stats IN ROLE pg_read_all_stats;
+\set VERBOSITY sqlstate
+SET ROLE regress_ac_insp_nobody;
+SELECT count(*) FROM atomiccache.entries('insp');
+RESET ROLE;
+\set VERBOSITY default
+SET ROLE regress_ac_insp_nobody;
+SELECT count(*) FROM atomiccache.entries('insp');
+RESET ROLE;
+SET ROLE regress_ac_insp_stats;
+SELECT count(*) FROM atomiccache.entries('insp');
+RESET ROLE;
+\set VERBOSITY sqlstate
+SELECT * FROM atomiccache.entries('no_such_cache');
+SELECT * FROM atomiccache.entries(NULL);
+\set VERBOSITY default
+
+SELECT atomiccache.drop_cache('insp');
+SELECT atomiccache.drop_cache('insp2');
+DROP FUNCTION insp_fill(int);
+DROP FUNCTION insp2_fill(int, text);
+DROP ROLE regress_ac_insp_nobody;
+DROP ROLE regress_ac_insp_stats;
