@@ -57,6 +57,7 @@
 #include "miscadmin.h"
 
 #include "memory.h"
+#include "stats.h"
 #include "table.h"
 
 static int	read_depth = 0;
@@ -563,7 +564,11 @@ ac_sweep_garbage(int max_buckets)
 			if (s == AC_UNCACHED ||
 				((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
 				 ac_entry_is_garbage(e, now)))
-				ac_entry_remove(e, st);
+			{
+				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
+					ac_entry_expired(e, now))
+					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
+			}
 		}
 	}
 	ac_read_end();
