@@ -35,14 +35,6 @@
 #include "key.h"
 #include "memory.h"
 
-typedef struct AcKeyHeader
-{
-	Oid			dbid;
-	uint32		pad;
-	uint64		uid;
-	uint64		generation;
-} AcKeyHeader;
-
 void
 ac_type_info(Oid type, AcTypeInfo *ti)
 {
@@ -50,22 +42,13 @@ ac_type_info(Oid type, AcTypeInfo *ti)
 	get_typlenbyvalalign(type, &ti->len, &ti->byval, &ti->align);
 }
 
+/*
+ * Append one argument: the general case of ac_key_add().  May ERROR (out
+ * of memory, detoasting).  By-value arguments store the same bytes as the
+ * inline path (store_att_byval writes the value at its width).
+ */
 void
-ac_key_begin(StringInfo buf, Oid dbid, uint64 uid, uint64 generation)
-{
-	AcKeyHeader h;
-
-	memset(&h, 0, sizeof(h));
-	h.dbid = dbid;
-	h.uid = uid;
-	h.generation = generation;
-	resetStringInfo(buf);
-	appendBinaryStringInfo(buf, (const char *) &h, sizeof(h));
-}
-
-/* Append one argument.  May ERROR (out of memory, detoasting). */
-void
-ac_key_add(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull)
+ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull)
 {
 	char		flag = isnull ? 0 : 1;
 

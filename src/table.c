@@ -101,10 +101,13 @@ ac_read_begin(void)
 {
 	if (read_depth++ == 0)
 	{
-		pg_atomic_write_u64(&ac_my_slot->epoch,
-							pg_atomic_read_u64(&ac_shared->global_epoch));
-		/* partner: the barrier in ac_reclaim() between unlink and slot scan */
-		pg_memory_barrier();
+		/*
+		 * The exchange is a full barrier: the announcement is visible before
+		 * any load of the table (partner: the barrier in ac_reclaim()
+		 * between the unlinks it reclaims and its scan of the slots).
+		 */
+		(void) pg_atomic_exchange_u64(&ac_my_slot->epoch,
+									  pg_atomic_read_u64(&ac_shared->global_epoch));
 	}
 }
 
@@ -114,8 +117,17 @@ ac_read_end(void)
 	Assert(read_depth > 0);
 	if (--read_depth == 0)
 	{
-		/* every read of an entry happens before the epoch is cleared */
+		/*
+		 * Every read of an entry must happen before the epoch is cleared: a
+		 * load-store ordering.  x86-64 (TSO) never reorders a load with a
+		 * later store, so a compiler barrier suffices there; elsewhere a
+		 * full barrier.
+		 */
+#if defined(__x86_64__)
+		pg_compiler_barrier();
+#else
 		pg_memory_barrier();
+#endif
 		pg_atomic_write_u64(&ac_my_slot->epoch, 0);
 	}
 }
