@@ -185,7 +185,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	uint64		mine = AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session);
 	uint64		start = ac_now_ns();
 	uint64		us;
-	Datum		result;
+	Datum		result = (Datum) 0;
 
 	PG_TRY();
 	{
