@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430003
+#define AC_CONTROL_MAGIC	0x41430004
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* locks serializing unlinks */
@@ -143,6 +143,8 @@ typedef struct AcShared
 	pg_atomic_uint64 peak_bytes;	/* highest bytes_used seen */
 	pg_atomic_uint64 clock_hand;	/* next bucket the eviction sweep visits */
 	pg_atomic_uint64 dsa_limit; /* last size limit given to the area */
+	pg_atomic_uint64 grow_blocked_until;	/* ns: the OS refused a segment */
+	pg_atomic_uint64 blocked_limit; /* the budget meanwhile: bytes then */
 	uint32		nbuckets;		/* power of two */
 	uint32		nslots;			/* backend slots */
 	dsa_pointer buckets;		/* pg_atomic_uint64[nbuckets] */

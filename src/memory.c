@@ -14,7 +14,12 @@
  * the operating system refuses a new segment (dsm_create(), e.g. /dev/shm
  * full), and it does so while holding the area's LWLocks.  We catch that
  * error, release the LWLocks (callers hold none: see ac_mem_alloc's
- * contract) and treat it like a full cache.
+ * contract) and treat it like a full cache.  The allocation runs with no
+ * resource owner, so that the descriptor dsm_create() leaves behind when
+ * it fails is not reported as a leak at commit (the area pins its
+ * mappings anyway).  For a second after such a failure the budget is
+ * lowered to the bytes in use then, so that backends evict within the
+ * segments they have instead of asking the OS again and again.
  *
  * IDENTIFICATION
  *	  src/memory.c
@@ -26,34 +31,63 @@
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "atomiccache.h"
 #include "evict.h"
 #include "memory.h"
 #include "table.h"
 
+#define AC_GROW_BLOCK_NS	UINT64CONST(1000000000)
+
 static dsa_pointer
 try_allocate(Size size)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
 	uint32		holdoff = InterruptHoldoffCount;
 	volatile dsa_pointer dp = InvalidDsaPointer;
 
 	PG_TRY();
 	{
+		CurrentResourceOwner = NULL;
 		dp = dsa_allocate_extended(ac_area, size, DSA_ALLOC_NO_OOM);
+		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
+		CurrentResourceOwner = oldowner;
 		MemoryContextSwitchTo(oldcxt);
 		InterruptHoldoffCount = holdoff;
 		/* dsm_create() failed under the area lock: let go of it */
 		LWLockReleaseAll();
 		FlushErrorState();
 		dp = InvalidDsaPointer;
+		pg_atomic_write_u64(&ac_shared->blocked_limit,
+							pg_atomic_read_u64(&ac_shared->bytes_used));
+		pg_write_barrier();
+		pg_atomic_write_u64(&ac_shared->grow_blocked_until,
+							ac_now_ns() + AC_GROW_BLOCK_NS);
 	}
 	PG_END_TRY();
 	return dp;
+}
+
+/* The budget now: the limit, or less for a while after the OS said no. */
+static uint64
+current_budget(uint64 limit)
+{
+	uint64		until = pg_atomic_read_u64(&ac_shared->grow_blocked_until);
+
+	if (until != 0 && ac_now_ns() < until)
+	{
+		uint64		blocked;
+
+		pg_read_barrier();
+		blocked = pg_atomic_read_u64(&ac_shared->blocked_limit);
+		return Min(limit, blocked);
+	}
+	return limit;
 }
 
 /*
@@ -120,6 +154,9 @@ ac_mem_alloc(Size size)
 	apply_area_limit(limit);
 	for (attempt = 0; attempt < 3; attempt++)
 	{
+		limit = current_budget((uint64) ac_memory_limit_kb * 1024);
+		if (size > limit)
+			return InvalidDsaPointer;
 		if (reserve_bytes(size, limit))
 		{
 			dsa_pointer dp = try_allocate(size);

@@ -133,6 +133,8 @@ create_shared_state(AcControl *ctl)
 	pg_atomic_init_u64(&sh->peak_bytes, 0);
 	pg_atomic_init_u64(&sh->clock_hand, 0);
 	pg_atomic_init_u64(&sh->dsa_limit, 0);
+	pg_atomic_init_u64(&sh->grow_blocked_until, 0);
+	pg_atomic_init_u64(&sh->blocked_limit, 0);
 	sh->nbuckets = bucket_count();
 	sh->nslots = ProcGlobal->allProcCount;
 	LWLockInitialize(&sh->reclaim_lock, ctl->tranche_id);

@@ -16,9 +16,12 @@
 #           tap          TAP tests, test/t/*.pl, one prove run per file
 #           tap-preload  the TAP tests again with the library preloaded
 #                        (TEMP_CONFIG); not part of the default run
+#           fault        fault tests, test/fault/*.sh, run as root (they
+#                        change the machine's view of itself in a private
+#                        namespace, e.g. a full /dev/shm)
 #   TEST    a test name: sql/NAME.sql, test/specs/NAME.spec or
 #           test/t/NAME.pl; restricts its phase(s) to the named tests
-#   Default: regress, isolation, tap.
+#   Default: regress, isolation, tap, fault.
 #
 # Everything runs as the "postgres" user (the server refuses root) in a
 # scratch copy of the tree; the working tree is left untouched.  The last
@@ -48,12 +51,12 @@ usage() {
 # --- what to run --------------------------------------------------------
 
 declare -A want=()
-sel_regress=() sel_iso=() sel_tap=()
+sel_regress=() sel_iso=() sel_tap=() sel_fault=()
 for arg in "$@"; do
     case $arg in
         regress) want[plain]=1 want[preload]=1 ;;
-        plain | preload | isolation | tap | tap-preload) want[$arg]=1 ;;
-        all) want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1 ;;
+        plain | preload | isolation | tap | tap-preload | fault) want[$arg]=1 ;;
+        all) want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1 want[fault]=1 ;;
         -h | --help | help) usage ;;
         *)
             name=$(basename "$arg")
@@ -68,17 +71,21 @@ for arg in "$@"; do
             if [[ -f $AC_ROOT/test/t/$name.pl ]]; then
                 sel_tap+=("$name") found=1
             fi
+            if [[ -f $AC_ROOT/test/fault/$name.sh ]]; then
+                sel_fault+=("$name") found=1
+            fi
             ((found)) || { echo "unknown phase or test: $arg" >&2; usage; }
             ;;
     esac
 done
 if ((${#want[@]} == 0)); then
-    if ((${#sel_regress[@]} + ${#sel_iso[@]} + ${#sel_tap[@]} > 0)); then
+    if ((${#sel_regress[@]} + ${#sel_iso[@]} + ${#sel_tap[@]} + ${#sel_fault[@]} > 0)); then
         ((${#sel_regress[@]})) && want[plain]=1 want[preload]=1
         ((${#sel_iso[@]})) && want[isolation]=1
         ((${#sel_tap[@]})) && want[tap]=1
+        ((${#sel_fault[@]})) && want[fault]=1
     else
-        want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1
+        want[plain]=1 want[preload]=1 want[isolation]=1 want[tap]=1 want[fault]=1
     fi
 fi
 
@@ -97,6 +104,7 @@ names() {
 mapfile -t regress_tests < <(names sel_regress sql sql)
 mapfile -t iso_tests < <(names sel_iso test/specs spec)
 mapfile -t tap_tests < <(names sel_tap test/t pl)
+mapfile -t fault_tests < <(names sel_fault test/fault sh)
 
 # --- bookkeeping ----------------------------------------------------------
 
@@ -278,6 +286,31 @@ run_tap() {
     fi
 }
 
+# run_fault NAME: one fault test, test/fault/NAME.sh, as root (through sudo
+# when we are not root); it prints TAP and its exit status is the verdict.
+run_fault() {
+    local name=$1 log=$work/fault-$1.log rc=0 t0=$SECONDS
+    local -a as_root=()
+    section "fault: test/fault/$name.sh"
+    if ! ac_is_root; then
+        if command -v sudo >/dev/null; then
+            as_root=(sudo --preserve-env=TMPDIR)
+        else
+            echo "!! test/fault/$name.sh needs root (or sudo)" | tee "$log"
+            fail "fault/$name"
+            return
+        fi
+    fi
+    ac_run_limited "${AC_FAULT_TIMEOUT:-300}" "$log" "${as_root[@]}" \
+        env TMPDIR="$work/tmp" bash "$src/test/fault/$name.sh" || rc=$?
+    echo "== fault $name: exit $rc, $((SECONDS - t0))s"
+    if ((rc == 0)); then
+        pass
+    else
+        fail "fault/$name"
+    fi
+}
+
 # --- phases ---------------------------------------------------------------
 
 for mode in plain preload; do
@@ -309,6 +342,12 @@ for mode in tap tap-preload; do
         fi
     done
 done
+
+if [[ -n ${want[fault]:-} ]]; then
+    for name in "${fault_tests[@]}"; do
+        run_fault "$name"
+    done
+fi
 
 summary
 ((failed == 0))
