@@ -120,6 +120,31 @@ SELECT atomiccache.contains('ddl_x', 1) AS old_entry;
 SELECT last_value AS before FROM ddl_fills \gset
 SELECT ddl_x(1) = '1#' || :before + 1 AS refilled;
 
+-- a drop in a released savepoint survives a later rolled-back sibling:
+-- the cache's shared descriptor is dropped at commit
+SELECT atomiccache.create_cache('ddl_sp', 'ddl_fill(integer)');
+SELECT ddl_sp(7) IS NOT NULL AS filled;
+SELECT uid AS sp_uid FROM atomiccache.registry WHERE name = 'ddl_sp' \gset
+BEGIN;
+SAVEPOINT a;
+SELECT atomiccache.drop_cache('ddl_sp');
+RELEASE a;
+SAVEPOINT b;
+SELECT 1 / 0;
+ROLLBACK TO b;
+COMMIT;
+SELECT count(*) AS registry_rows FROM atomiccache.registry WHERE name = 'ddl_sp';
+SELECT count(*) AS live_descriptors FROM atomiccache._stats() WHERE uid = :sp_uid;
+-- a prepared transaction cannot drop a cache
+SELECT atomiccache.create_cache('ddl_pp', 'ddl_fill(integer)');
+BEGIN;
+SELECT atomiccache.drop_cache('ddl_pp');
+\set VERBOSITY sqlstate
+PREPARE TRANSACTION 'ddl_pp';
+\set VERBOSITY default
+SELECT count(*) AS still_there FROM atomiccache.registry WHERE name = 'ddl_pp';
+SELECT atomiccache.drop_cache('ddl_pp');
+
 -- clean up
 SELECT atomiccache.drop_cache('ddl_x');
 DROP SCHEMA ddl_u;

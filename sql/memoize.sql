@@ -163,6 +163,18 @@ SELECT atomiccache.unmemoize('memo_priv(integer)');
 SELECT has_function_privilege('regress_ac_memo', 'memo_priv(integer)', 'EXECUTE') AS after_unmemoize,
        has_function_privilege('public', 'memo_priv(integer)', 'EXECUTE') AS public;
 
+-- an error caught inside the fill (a PL/pgSQL EXCEPTION block) must not
+-- free the outer call's state while its fill still runs
+CREATE FUNCTION memo_safe_int(t text) RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+  $$ BEGIN RETURN t::int; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE FUNCTION memo_walk(n int) RETURNS int LANGUAGE sql AS
+  $$ SELECT CASE WHEN n <= 0 THEN 0 ELSE coalesce(memo_safe_int('x'), 1) + memo_walk(n - 1) END $$;
+SELECT atomiccache.memoize('memo_walk(int)');
+SELECT memo_walk(5), memo_walk(7);
+SELECT name, entries, fills FROM atomiccache.caches WHERE name = 'memo_walk';
+SELECT atomiccache.unmemoize('memo_walk(int)');
+DROP FUNCTION memo_walk(int), memo_safe_int(text);
+
 -- clean up
 SELECT count(*) AS caches_left FROM atomiccache.caches;
 DROP VIEW memo_fib_view;

@@ -11,15 +11,15 @@
  * The accessor keeps what a hit needs in a call state: the cache info, its
  * fill function's FmgrInfo, a key buffer, a FunctionCallInfo for the fill,
  * the role whose EXECUTE privilege was checked, and this backend's counter
- * row.  One call state per cache lives as long as the backend (in
- * CacheMemoryContext, found from the cache info), and fn_extra points to
- * it, so a prepared statement executed again does not rebuild it.  It is
- * revalidated by comparing two generation numbers: a hit does no catalog
- * access.  A call state that is re-entered while its fill runs (recursion)
- * is busy; the inner call gets a scratch state, so the outer call's key
- * and arguments are not overwritten.  "Busy" needs no PG_TRY to be reset
- * on error: it records the abort count when set, and any abort since makes
- * it stale.
+ * row.  One call state per cache info lives in the info's memory context
+ * (catalog.c frees both together, at the end of the transaction after they
+ * went stale), and fn_extra refers to it, so a prepared statement executed
+ * again does not rebuild it.  It is revalidated by comparing generation
+ * numbers: a hit does no catalog access.  A call state that is re-entered
+ * while its fill runs (recursion) is busy; the inner call gets a scratch
+ * state, so the outer call's key and arguments are not overwritten.
+ * "Busy" needs no PG_TRY to be reset on error: the (sub)transaction abort
+ * that follows an ERROR resets the call states it started (ac_api_abort).
  *
  * IDENTIFICATION
  *	  src/api.c
@@ -30,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -68,13 +69,79 @@ typedef struct AcCallSite
 	uint64		acl_generation; /* ac_local_generation at that check */
 	AcStatRow  *stats;
 	bool		busy;			/* a fill through this call state runs */
-	uint64		busy_aborts;	/* ac_abort_count when busy was set */
 } AcCallSite;
 
-static inline bool
-callsite_busy(AcCallSite *cs)
+/*
+ * What fn_extra holds: the call state, and the catalog epoch it belongs
+ * to.  When the epoch moved, the call state may have been freed, so it is
+ * looked up again rather than dereferenced.
+ */
+typedef struct AcSiteRef
 {
-	return cs->busy && cs->busy_aborts == ac_abort_count;
+	AcCallSite *cs;
+	uint64		epoch;
+} AcSiteRef;
+
+/*
+ * The call states whose fill runs, innermost last, with the transaction
+ * nesting level at which each started: the abort of a subtransaction
+ * makes the ones it started free again (an ERROR skipped their normal
+ * exit), and only those.  A PL/pgSQL EXCEPTION block inside a fill thus
+ * leaves the outer call state busy.
+ */
+typedef struct BusyItem
+{
+	AcCallSite *cs;
+	int			level;
+} BusyItem;
+
+static BusyItem *busy_stack = NULL;
+static int	busy_n = 0;
+static int	busy_size = 0;
+
+static void
+busy_push(AcCallSite *cs)
+{
+	if (busy_n >= busy_size)
+	{
+		int			newsize = busy_size ? busy_size * 2 : 16;
+
+		if (busy_stack == NULL)
+			busy_stack = MemoryContextAlloc(TopMemoryContext, sizeof(BusyItem) * newsize);
+		else
+			busy_stack = repalloc(busy_stack, sizeof(BusyItem) * newsize);
+		busy_size = newsize;
+	}
+	busy_stack[busy_n].cs = cs;
+	busy_stack[busy_n].level = GetCurrentTransactionNestLevel();
+	busy_n++;
+	cs->busy = true;
+	cs->info->busy++;
+}
+
+static void
+busy_pop(AcCallSite *cs)
+{
+	Assert(busy_n > 0 && busy_stack[busy_n - 1].cs == cs);
+	busy_n--;
+	cs->busy = false;
+	cs->info->busy--;
+}
+
+/*
+ * At the abort of a (sub)transaction: free the call states its calls left
+ * busy.  min_level 0 frees all.  Cannot ERROR.
+ */
+void
+ac_api_abort(int min_level)
+{
+	while (busy_n > 0 && busy_stack[busy_n - 1].level >= min_level)
+	{
+		AcCallSite *cs = busy_stack[--busy_n].cs;
+
+		cs->busy = false;
+		cs->info->busy--;
+	}
 }
 
 /*
@@ -146,10 +213,10 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
 	call.fcinfo = cs->fill_fcinfo;
 	call.stats = cs->stats;
 
-	cs->busy = true;
-	cs->busy_aborts = ac_abort_count;
+	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
+	busy_push(cs);
 	result = ac_get(&call, &cs->key, hash, &isnull);
-	cs->busy = false;
+	busy_pop(cs);
 	cs->stats = call.stats;
 	fcinfo->isnull = isnull;
 	return result;
@@ -161,20 +228,28 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
 Datum
 atomiccache_accessor(PG_FUNCTION_ARGS)
 {
-	AcCallSite *cs = (AcCallSite *) fcinfo->flinfo->fn_extra;
+	AcSiteRef  *ref = (AcSiteRef *) fcinfo->flinfo->fn_extra;
+	AcCallSite *cs;
 
-	if (unlikely(cs == NULL || !ac_info_is_current(cs->info)))
+	if (unlikely(ref == NULL || ref->epoch != ac_catalog_epoch ||
+				 !ac_info_is_current(ref->cs->info)))
 	{
 		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
 
 		if (info->callstate == NULL)
-			info->callstate = callsite_build(info, CacheMemoryContext);
-		cs = info->callstate;
-		fcinfo->flinfo->fn_extra = cs;
+			info->callstate = callsite_build(info, info->cxt);
+		if (ref == NULL)
+		{
+			ref = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(AcSiteRef));
+			fcinfo->flinfo->fn_extra = ref;
+		}
+		ref->cs = info->callstate;
+		ref->epoch = ac_catalog_epoch;
 	}
-	if (unlikely(callsite_busy(cs)))
+	cs = ref->cs;
+	if (unlikely(cs->busy))
 	{
-		/* re-entered while our own fill runs: use a scratch call site */
+		/* re-entered while our own fill runs: use a scratch call state */
 		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext);
 
 		return callsite_get(scratch, fcinfo);
@@ -352,6 +427,7 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 		AcEntry    *e;
 		uint64		st;
 
+		ac_fill_reserve();
 		ac_read_begin();
 		e = ac_table_find(hash, key.data, key.len);
 		if (e == NULL)
@@ -363,19 +439,7 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 		if (AC_STATE(st) == AC_PENDING)
 		{
 			/* SPEC.md: wait for the fill in progress, then remove its result */
-			ac_entry_pin(e);
-			ac_read_end();
-			PG_TRY();
-			{
-				(void) ac_wait_fill(e, info->name);
-			}
-			PG_CATCH();
-			{
-				ac_entry_unpin(e);
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
-			ac_entry_unpin(e);
+			(void) ac_pin_and_wait(e, info->name);
 			continue;
 		}
 		if (ac_entry_remove(e, st))

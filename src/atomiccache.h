@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430004
+#define AC_CONTROL_MAGIC	0x41430005
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* locks serializing unlinks */
@@ -66,6 +66,22 @@ typedef enum AcCounter
 } AcCounter;
 
 /*
+ * A row of counters for one cache.  A backend's own rows (in its slot) are
+ * written only by that backend, with a plain read-modify-write of the
+ * atomic: no locked instruction, no cache line shared with other writers.
+ * Each descriptor also has a shared row (shared = 1), changed by fetch-add:
+ * it receives the rows of exited backends, and the counts of a backend
+ * that uses more live caches at once than it has rows.  desc_idx is -1
+ * when a backend row is unused.
+ */
+typedef struct AcStatRow
+{
+	pg_atomic_uint32 desc_idx;
+	uint32		shared;
+	pg_atomic_uint64 c[AC_NCOUNTERS];
+} AcStatRow;
+
+/*
  * A cache descriptor: the shared, lock-free readable state of one cache.
  * Found by (dbid, uid) in an open-addressed array; a slot once claimed is
  * never given to another cache, so a backend may keep a pointer to it.
@@ -74,10 +90,8 @@ typedef enum AcCounter
  * barrier; readers check dbid then uid.  generation is bumped with
  * fetch-add by invalidate_all; readers load it without a lock and include
  * it in every key image, so a bump makes all older entries unreachable at
- * once.  entries and bytes are changed by fetch-add on the slow paths
- * (publish and unlink).  baseline holds the counter sums at the last
- * reset_stats, and folded the counts of backend rows that were recycled;
- * both are changed under desc_lock.
+ * once.  dropped is set when the dropping transaction commits.  baseline
+ * holds the counter sums at the last reset_stats, under desc_lock.
  */
 typedef struct AcCacheDesc
 {
@@ -86,24 +100,10 @@ typedef struct AcCacheDesc
 	uint64		uid;
 	pg_atomic_uint64 generation;
 	pg_atomic_uint32 dropped;
-	pg_atomic_uint64 entries;
-	pg_atomic_uint64 bytes;
 	pg_atomic_uint64 fill_time_max_us;
-	pg_atomic_uint64 folded[AC_NCOUNTERS];
+	AcStatRow	shared_row;
 	uint64		baseline[AC_NCOUNTERS];
 } AcCacheDesc;
-
-/*
- * A row of a backend's counters for one cache.  Only the owning backend
- * writes it (plain read-modify-write of an atomic, no locked instruction);
- * anyone may read it.  desc_idx is -1 when the row is unused.
- */
-typedef struct AcStatRow
-{
-	pg_atomic_uint32 desc_idx;
-	uint32		pad;
-	pg_atomic_uint64 c[AC_NCOUNTERS];
-} AcStatRow;
 
 /*
  * Per-backend slot, indexed by pgprocno.
@@ -180,7 +180,6 @@ extern AcBackendSlot *ac_my_slot;
 extern int	ac_my_slotno;
 extern uint64 ac_my_session;
 extern AcCacheDesc *ac_descs;
-extern uint64 ac_abort_count;
 
 extern void ac_attach(void);
 extern uint64 ac_fixed_bytes(void);

@@ -66,6 +66,16 @@
 
 uint64		ac_local_generation = 1;
 
+/*
+ * Bumped whenever the lookup tables are rebuilt: cache infos (and call
+ * states) older than the current epoch may be freed at the end of the
+ * transaction, so they are looked up again, never dereferenced.
+ */
+uint64		ac_catalog_epoch = 1;
+
+/* Infos replaced in the lookup tables, freed at the end of the transaction. */
+static List *stale_infos = NIL;
+
 typedef struct InfoByOid
 {
 	Oid			accessor;		/* hash key */
@@ -114,9 +124,23 @@ check_tables(void)
 		tables_local_generation == ac_local_generation)
 		return;
 	if (by_oid != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		InfoByOid  *eo;
+		InfoByName *en;
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		hash_seq_init(&status, by_oid);
+		while ((eo = hash_seq_search(&status)) != NULL)
+			stale_infos = lappend(stale_infos, eo->info);
+		hash_seq_init(&status, by_name);
+		while ((en = hash_seq_search(&status)) != NULL)
+			stale_infos = lappend(stale_infos, en->info);
+		MemoryContextSwitchTo(old);
 		hash_destroy(by_oid);
-	if (by_name != NULL)
 		hash_destroy(by_name);
+		ac_catalog_epoch++;
+	}
 	by_oid = by_name = NULL;
 
 	ctl.keysize = sizeof(Oid);
@@ -214,9 +238,17 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	Form_pg_proc pform;
 	int			i;
 
-	info = MemoryContextAllocZero(CacheMemoryContext, sizeof(AcCacheInfo));
+	{
+		MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext,
+												  "atomiccache cache",
+												  ALLOCSET_SMALL_SIZES);
+
+		info = MemoryContextAllocZero(cxt, sizeof(AcCacheInfo));
+		info->cxt = cxt;
+	}
 	name = TextDatumGetCString(SPI_getbinval(tup, tupdesc, 1, &isnull));
-	info->name = MemoryContextStrdup(CacheMemoryContext, name);
+	info->name = MemoryContextStrdup(info->cxt, name);
+	MemoryContextSetIdentifier(info->cxt, info->name);
 	info->uid = DatumGetInt64(SPI_getbinval(tup, tupdesc, 2, &isnull));
 	info->accessor = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 3, &isnull));
 	info->fill = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 4, &isnull));
@@ -573,11 +605,35 @@ desc_lookup(Oid dbid, uint64 uid)
 	return -1;
 }
 
-/* Transaction end: apply (commit) or forget (abort) the pending drops. */
+/*
+ * Transaction end: apply (commit) or forget (abort) the pending drops, and
+ * free the cache infos that went stale during the transaction.
+ */
 void
 ac_catalog_xact_end(bool commit)
 {
 	ListCell   *lc;
+	List	   *keep = NIL;
+
+	foreach(lc, stale_infos)
+	{
+		AcCacheInfo *info = lfirst(lc);
+
+		if (info->busy > 0)
+			keep = lappend(keep, info);
+		else
+			MemoryContextDelete(info->cxt);
+	}
+	list_free(stale_infos);
+	stale_infos = NIL;
+	if (keep != NIL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		stale_infos = list_copy(keep);
+		MemoryContextSwitchTo(old);
+		list_free(keep);
+	}
 
 	if (commit && ac_descs != NULL)
 		foreach(lc, pending_retires)
@@ -593,6 +649,35 @@ ac_catalog_xact_end(bool commit)
 		}
 	/* the list lived in TopTransactionContext, which goes away now */
 	pending_retires = NIL;
+}
+
+/* A subtransaction committed: its pending drops now belong to its parent. */
+void
+ac_catalog_subxact_commit(int level)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->level >= level)
+			pr->level = level - 1;
+	}
+}
+
+/*
+ * A prepared transaction's commit runs in no backend of ours, so a drop
+ * could not take effect in shared memory then: refuse to prepare one.
+ */
+void
+ac_catalog_pre_prepare(void)
+{
+	if (pending_retires != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that dropped an atomiccache cache"),
+				 errhint("Drop caches in a transaction that commits directly.")));
 }
 
 void
@@ -644,6 +729,18 @@ depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
 	recordDependencyOn(&a, &b, type);
 }
 
+/*
+ * Accessors are at most PARALLEL RESTRICTED: they run in the leader only.
+ * In a parallel worker, a wait for a fill of the same key by another
+ * member of the lock group could never be told apart from a wait for the
+ * leader, which waits for its workers.
+ */
+static char
+accessor_parallel(char fill_parallel)
+{
+	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
+}
+
 Oid
 ac_create_cache(const char *name, Oid fill, Interval *ttl)
 {
@@ -693,7 +790,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 						   false, false, p->proisstrict,
 						   p->provolatile == PROVOLATILE_VOLATILE ?
 						   PROVOLATILE_VOLATILE : PROVOLATILE_STABLE,
-						   p->proparallel,
+						   accessor_parallel(p->proparallel),
 						   &p->proargtypes,
 						   PointerGetDatum(NULL), PointerGetDatum(NULL),
 						   argnames, NIL,
@@ -815,7 +912,7 @@ replace_definition(HeapTuple target, HeapTuple source)
 	/* an accessor is never IMMUTABLE: its value changes on invalidate */
 					(source == NULL && s->provolatile == PROVOLATILE_IMMUTABLE) ?
 					PROVOLATILE_STABLE : s->provolatile,
-					s->proparallel,
+					source ? s->proparallel : accessor_parallel(s->proparallel),
 					&t->proargtypes,
 					proc_attr(target, Anum_pg_proc_proallargtypes),
 					proc_attr(target, Anum_pg_proc_proargmodes),

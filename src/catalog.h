@@ -16,11 +16,14 @@
 
 /*
  * What a backend knows of one cache.  Never changed once built: a newer
- * version replaces it in the lookup tables, and the old one stays
- * allocated (a fill in progress may still point to it).
+ * version replaces it in the lookup tables, and the old one is freed with
+ * its memory context at the end of the transaction (or later, while a
+ * fill through it still runs: busy).
  */
 typedef struct AcCacheInfo
 {
+	MemoryContext cxt;			/* holds this info and its call state */
+	int			busy;			/* call states of it whose fill runs */
 	char	   *name;
 	int64		uid;
 	Oid			accessor;
@@ -39,6 +42,7 @@ typedef struct AcCacheInfo
 } AcCacheInfo;
 
 extern uint64 ac_local_generation;
+extern uint64 ac_catalog_epoch;
 
 extern void ac_catalog_init(void);
 extern bool ac_info_is_current(const AcCacheInfo *info);
@@ -53,5 +57,10 @@ extern void ac_unmemoize(Oid fn);
 extern void ac_retire_cache_at_commit(int64 uid);
 extern void ac_catalog_xact_end(bool commit);
 extern void ac_catalog_subxact_abort(int level);
+extern void ac_catalog_subxact_commit(int level);
+extern void ac_catalog_pre_prepare(void);
+
+/* api.c */
+extern void ac_api_abort(int min_level);
 
 #endif							/* AC_CATALOG_H */

@@ -7,9 +7,10 @@
  * A shared hand (AcShared.clock_hand, advanced by fetch-add, so several
  * evicting backends share the sweep without a lock) walks the buckets.
  * For each entry it meets:
- *	- garbage (expired, of an older generation, of a dropped cache, or an
- *	  UNCACHED marker) is removed at once: expired entries go before any
- *	  live one gets evicted in that part of the table;
+ *	- garbage (expired, of an older generation, of a dropped cache, an
+ *	  abandoned reservation or an UNCACHED marker) is removed at once:
+ *	  expired entries go before any live one gets evicted in that part of
+ *	  the table;
  *	- a live READY/FAILED entry whose reference bit is set loses the bit
  *	  (its second chance); one whose bit is clear is evicted;
  *	- PENDING entries are never touched: their filler and waiters own them.
@@ -77,8 +78,6 @@ ac_evict(Size need, uint64 limit)
 					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
 				continue;
 			}
-			if (s == AC_ABANDONED)
-				continue;
 			if (pg_atomic_read_u32(&e->refbit) != 0)
 			{
 				pg_atomic_write_u32(&e->refbit, 0);

@@ -134,6 +134,35 @@ ac_fill_release_all(void)
 	ac_fill_release(0);
 }
 
+/* Make room on the pin stack; call before entering a read section. */
+void
+ac_fill_reserve(void)
+{
+	stack_reserve(&pinned);
+	stack_reserve(&held);
+}
+
+/*
+ * Pin an entry found in the current read section, end the section, and
+ * sleep until its fill is done; the pin is on the backend's stack, so an
+ * ERROR or FATAL meanwhile releases it.  Returns the state word (a REMOVED
+ * word carries the state it was removed from).  ac_fill_reserve() must
+ * have been called before the read section.
+ */
+uint64
+ac_pin_and_wait(AcEntry *e, const char *cache_name)
+{
+	uint64		st;
+
+	ac_entry_pin(e);
+	stack_push(&pinned, e);
+	ac_read_end();
+	st = ac_wait_fill(e, cache_name);
+	stack_remove(&pinned, e);
+	ac_entry_unpin(e);
+	return st;
+}
+
 /* SPEC.md: errors that say nothing about the key are never cached. */
 static bool
 error_is_transient(int code)

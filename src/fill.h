@@ -32,6 +32,8 @@ typedef struct AcFillCall
 extern void ac_fill_init(void);
 extern void ac_fill_release_all(void);
 extern void ac_fill_release(int min_level);
+extern void ac_fill_reserve(void);
+extern uint64 ac_pin_and_wait(AcEntry *e, const char *cache_name);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 
 /* wait.c */

@@ -59,7 +59,6 @@ AcBackendSlot *ac_my_slot = NULL;
 int			ac_my_slotno = -1;
 uint64		ac_my_session = 0;
 AcCacheDesc *ac_descs = NULL;
-uint64		ac_abort_count = 0;	/* aborts of (sub)transactions seen */
 
 static AcControl *ac_control = NULL;
 static bool exit_callback_registered = false;
@@ -186,11 +185,11 @@ create_shared_state(AcControl *ctl)
 		pg_atomic_init_u32(&descs[i].dbid, InvalidOid);
 		pg_atomic_init_u64(&descs[i].generation, 1);
 		pg_atomic_init_u32(&descs[i].dropped, 0);
-		pg_atomic_init_u64(&descs[i].entries, 0);
-		pg_atomic_init_u64(&descs[i].bytes, 0);
 		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);
+		pg_atomic_init_u32(&descs[i].shared_row.desc_idx, i);
+		descs[i].shared_row.shared = 1;
 		for (k = 0; k < AC_NCOUNTERS; k++)
-			pg_atomic_init_u64(&descs[i].folded[k], 0);
+			pg_atomic_init_u64(&descs[i].shared_row.c[k], 0);
 	}
 
 	ctl->area_handle = dsa_get_handle(ac_area);
@@ -312,7 +311,9 @@ static void
 ac_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		ac_abort_count++;
+		ac_api_abort(0);
+	if (event == XACT_EVENT_PRE_PREPARE)
+		ac_catalog_pre_prepare();
 	if (event == XACT_EVENT_COMMIT)
 		ac_catalog_xact_end(true);
 	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
@@ -345,9 +346,11 @@ static void
 ac_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		ac_catalog_subxact_commit(GetCurrentTransactionNestLevel());
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	ac_abort_count++;
+	ac_api_abort(GetCurrentTransactionNestLevel());
 	ac_catalog_subxact_abort(GetCurrentTransactionNestLevel());
 	if (ac_my_slot == NULL)
 		return;

@@ -5,10 +5,12 @@
  *
  * A backend counts events in rows of its own slot (AcBackendSlot.stats),
  * one row per cache it has used, so a hit writes only a cache line that no
- * other backend writes.  When all rows are in use, the least recently
- * claimed row is folded into its cache descriptor's totals (fetch-add) and
- * given to the new cache; rows are also folded when a backend exits, and
- * when a backend takes over a slot.  Claiming and folding a row, summing
+ * other backend writes.  Rows are folded into their descriptor's shared
+ * row (fetch-add) when a backend exits, when it takes over a slot, and
+ * when a row's cache was dropped and the row is wanted for another cache.
+ * A backend that uses more than AC_STAT_ROWS live caches counts the rest
+ * in their shared rows directly (a locked add, but no lock and no
+ * claiming on every hit).  Claiming and folding a row, summing
  * and resetting all happen under desc_lock, so a reader never counts a row
  * twice or misses it while it moves.  A reset does not touch the other
  * backends' rows: it records the current sums as the cache's baseline, and
@@ -35,8 +37,6 @@
 #include "stats.h"
 #include "table.h"
 
-static int	next_victim = 0;
-
 /* Fold one row of this backend into its descriptor.  Caller holds desc_lock. */
 static void
 fold_row(AcStatRow *row)
@@ -51,15 +51,16 @@ fold_row(AcStatRow *row)
 		uint64		v = pg_atomic_read_u64(&row->c[k]);
 
 		if (idx < AC_MAX_CACHES && v != 0)
-			pg_atomic_fetch_add_u64(&ac_descs[idx].folded[k], v);
+			pg_atomic_fetch_add_u64(&ac_descs[idx].shared_row.c[k], v);
 		pg_atomic_write_u64(&row->c[k], 0);
 	}
 	pg_atomic_write_u32(&row->desc_idx, (uint32) -1);
 }
 
 /*
- * This backend's counter row for a cache, claimed if needed.  Takes
- * desc_lock only when it claims.  Cannot ERROR.
+ * This backend's counter row for a cache, claimed if needed, or the
+ * cache's shared row when this backend's rows are all taken by live
+ * caches.  Takes desc_lock only when it claims.  Cannot ERROR.
  */
 AcStatRow *
 ac_stat_row(int desc_idx)
@@ -74,19 +75,23 @@ ac_stat_row(int desc_idx)
 
 	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
 	row = NULL;
-	for (i = 0; i < AC_STAT_ROWS; i++)
+	for (i = 0; i < AC_STAT_ROWS && row == NULL; i++)
 		if (pg_atomic_read_u32(&rows[i].desc_idx) == (uint32) -1)
-		{
 			row = &rows[i];
-			break;
-		}
-	if (row == NULL)
+	for (i = 0; i < AC_STAT_ROWS && row == NULL; i++)
 	{
-		row = &rows[next_victim];
-		next_victim = (next_victim + 1) % AC_STAT_ROWS;
-		fold_row(row);
+		uint32		idx = pg_atomic_read_u32(&rows[i].desc_idx);
+
+		if (idx < AC_MAX_CACHES && pg_atomic_read_u32(&ac_descs[idx].dropped))
+		{
+			fold_row(&rows[i]);
+			row = &rows[i];
+		}
 	}
-	pg_atomic_write_u32(&row->desc_idx, (uint32) desc_idx);
+	if (row != NULL)
+		pg_atomic_write_u32(&row->desc_idx, (uint32) desc_idx);
+	else
+		row = &ac_descs[desc_idx].shared_row;
 	LWLockRelease(&ac_shared->desc_lock);
 	return row;
 }
@@ -112,7 +117,7 @@ sum_counters(int desc_idx, uint64 *out)
 				k;
 
 	for (k = 0; k < AC_NCOUNTERS; k++)
-		out[k] = pg_atomic_read_u64(&ac_descs[desc_idx].folded[k]);
+		out[k] = pg_atomic_read_u64(&ac_descs[desc_idx].shared_row.c[k]);
 	for (s = 0; s < ac_shared->nslots; s++)
 		for (i = 0; i < AC_STAT_ROWS; i++)
 		{

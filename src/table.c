@@ -532,14 +532,21 @@ ac_table_scan(AcScanFn fn, void *arg)
 }
 
 /*
- * Is this entry garbage: of a dropped cache, of an older generation of
- * its cache (invalidate_all), or expired?
+ * Is this entry garbage: abandoned, of a dropped cache, of an older
+ * generation of its cache (invalidate_all), or expired?
  */
 bool
 ac_entry_is_garbage(AcEntry *e, uint64 now)
 {
 	AcCacheDesc *d = &ac_descs[e->desc_idx];
 
+	/*
+	 * An abandoned reservation (its filler gave up) that nobody took over
+	 * holds memory for nothing; removing it is safe even with waiters:
+	 * they see REMOVED (from ABANDONED) and look again.
+	 */
+	if (AC_STATE(pg_atomic_read_u64(&e->state)) == AC_ABANDONED)
+		return true;
 	if (pg_atomic_read_u32(&d->dropped))
 		return true;
 	if (e->generation != pg_atomic_read_u64(&d->generation))

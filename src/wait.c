@@ -22,8 +22,8 @@
  *	  waiters) is found by walking the wait-for graph (see below); one
  *	  backend of the cycle gets a deadlock error (40P01), which is never
  *	  cached, so its reservations are released and the other fills go on;
- *	- a parallel worker asking for the key its own leader fills gets the
- *	  recursion error at once.
+ *	- accessors are PARALLEL RESTRICTED (catalog.c), so no parallel worker
+ *	  ever waits here for its own leader.
  *
  * IDENTIFICATION
  *	  src/wait.c
@@ -150,6 +150,8 @@ walk_from(WaitWalk *w, uint32 slot)
 			if (blocker != NULL)
 				found = walk_from(w, (uint32) blocker->pgprocno);
 		}
+		pfree(pids);
+		pfree(arr);
 	}
 	w->depth--;
 	return found;
@@ -174,22 +176,6 @@ cycle_victim(uint32 owner, bool follow_locks)
 	pfree(w.visited);
 	pfree(w.path);
 	return found && (int) w.victim == ac_my_slotno;
-}
-
-/*
- * Is the filler a member of our own lock group (a parallel worker asking
- * for the key its leader fills, or the reverse)?  The leader waits for its
- * workers, so that is a recursion.
- */
-static bool
-same_lock_group(uint32 owner)
-{
-	PGPROC	   *proc;
-
-	if (MyProc->lockGroupLeader == NULL || owner >= ac_shared->nslots)
-		return false;
-	proc = GetPGProcByNumber(owner);
-	return proc->lockGroupLeader == MyProc->lockGroupLeader;
 }
 
 static void
@@ -241,9 +227,8 @@ ac_wait_fill(AcEntry *entry, const char *cache_name)
 			if (AC_STATE(w) != AC_PENDING)
 				break;
 			owner = AC_OWNER_SLOT(w);
-			if (((int) owner == ac_my_slotno &&
-				 AC_OWNER_SESSION(w) == (uint32) ac_my_session) ||
-				same_lock_group(owner))
+			if ((int) owner == ac_my_slotno &&
+				AC_OWNER_SESSION(w) == (uint32) ac_my_session)
 				ac_recursion_error(cache_name);
 			if (!owner_alive(w))
 			{
