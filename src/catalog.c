@@ -730,6 +730,26 @@ depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
 }
 
 /*
+ * The start of create_cache and memoize: attach, check the TTL, and fetch
+ * a copy of the function's pg_proc row.
+ */
+static HeapTuple
+ddl_begin(Oid fn, Interval *ttl)
+{
+	HeapTuple	ptup;
+
+	ac_attach();
+	if (ttl)
+		(void) interval_ns(ttl);
+	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", fn)));
+	return ptup;
+}
+
+/*
  * Accessors are at most PARALLEL RESTRICTED: they run in the leader only.
  * In a parallel worker, a wait for a fill of the same key by another
  * member of the lock group could never be told apart from a wait for the
@@ -755,14 +775,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	bool		isnull;
 	uint64		uid;
 
-	ac_attach();
-	if (ttl)
-		(void) interval_ns(ttl);
-	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fill));
-	if (!HeapTupleIsValid(ptup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function with OID %u does not exist", fill)));
+	ptup = ddl_begin(fill, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
 	check_fill_function(ptup);
 	aclresult = ac_proc_aclcheck(fill, GetUserId(), ACL_EXECUTE);
@@ -946,14 +959,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	AclResult	aclresult;
 	ObjectAddress fill;
 
-	ac_attach();
-	if (ttl)
-		(void) interval_ns(ttl);
-	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
-	if (!HeapTupleIsValid(ptup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function with OID %u does not exist", fn)));
+	ptup = ddl_begin(fn, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
 	name = pstrdup(NameStr(p->proname));
 	if (is_accessor(ptup))

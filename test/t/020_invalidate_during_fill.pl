@@ -21,17 +21,7 @@ use AtomicCacheTest;
 
 my $node = ac_new_node('invalidate');
 
-$node->safe_psql(
-	'postgres', q{
-	CREATE SEQUENCE fills;
-	CREATE FUNCTION slow_fill(k int) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE n bigint := nextval('fills');
-	BEGIN
-		PERFORM pg_advisory_xact_lock_shared(1);
-		RETURN format('value of %s from fill %s', k, n);
-	END $$;
-	SELECT atomiccache.create_cache('slow', 'slow_fill(int)');
-});
+ac_create_slow_fill($node, 'slow');
 
 my $ctl = ac_session($node);
 my $filler = ac_session($node);

@@ -21,18 +21,7 @@ use AtomicCacheTest;
 # PostgreSQL::Test::Cluster turns restart_after_crash off.
 my $node = ac_new_node('crash', conf => "restart_after_crash = on\n");
 
-$node->safe_psql(
-	'postgres', q{
-	CREATE SEQUENCE fills;
-	CREATE FUNCTION slow_fill(k int) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE n bigint := nextval('fills');
-	BEGIN
-		PERFORM pg_advisory_xact_lock_shared(1);
-		RETURN format('value of %s from fill %s', k, n);
-	END $$;
-	SELECT atomiccache.create_cache('slow', 'slow_fill(int)');
-	SELECT atomiccache.create_cache('slow_too', 'slow_fill(int)');
-});
+ac_create_slow_fill($node, 'slow', 'slow_too');
 
 my $before = $node->safe_psql('postgres', 'SELECT slow(1)');
 is($before, 'value of 1 from fill 1', 'key 1 is filled before the crash');

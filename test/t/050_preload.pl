@@ -24,16 +24,7 @@ my $node = ac_new_node('preload',
 is($node->safe_psql('postgres', 'SHOW shared_preload_libraries'),
 	'atomiccache', 'the library is preloaded');
 
-$node->safe_psql(
-	'postgres', q{
-	CREATE SEQUENCE fills;
-	CREATE FUNCTION slow_fill(k int) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE n bigint := nextval('fills');
-	BEGIN
-		PERFORM pg_advisory_xact_lock_shared(1);
-		RETURN format('value of %s from fill %s', k, n);
-	END $$;
-});
+ac_create_slow_fill($node);
 is( $node->safe_psql(
 		'postgres', "SELECT atomiccache.create_cache('slow', 'slow_fill(int)')"),
 	'slow(integer)',

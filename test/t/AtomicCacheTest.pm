@@ -25,6 +25,7 @@ use Time::HiRes ();
 
 our @EXPORT = qw(
   ac_new_node
+  ac_create_slow_fill
   ac_session
   ac_launch
   ac_finish
@@ -48,6 +49,30 @@ sub ac_new_node
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION atomiccache');
 	return $node;
+}
+
+# The fill most tests use: slow_fill(k) counts its runs with the sequence
+# "fills" and blocks on a shared advisory lock on 1 (so a session holding
+# that lock exclusively keeps every fill inside), then returns
+# 'value of K from fill N'.  Each name in @caches gets a cache over it.
+sub ac_create_slow_fill
+{
+	my ($node, @caches) = @_;
+
+	$node->safe_psql(
+		'postgres', q{
+		CREATE SEQUENCE fills;
+		CREATE FUNCTION slow_fill(k int) RETURNS text LANGUAGE plpgsql AS $$
+		DECLARE n bigint := nextval('fills');
+		BEGIN
+			PERFORM pg_advisory_xact_lock_shared(1);
+			RETURN format('value of %s from fill %s', k, n);
+		END $$;
+	});
+	$node->safe_psql('postgres',
+		"SELECT atomiccache.create_cache('$_', 'slow_fill(int)')")
+	  for @caches;
+	return;
 }
 
 # A background psql session that survives errors and reports them with
