@@ -60,6 +60,23 @@ SELECT * FROM atomiccache.entries('no_such_cache');
 SELECT * FROM atomiccache.entries(NULL);
 \set VERBOSITY default
 
+-- a value larger than the memory limit is returned, uncached, and counted
+ALTER SYSTEM SET atomiccache.memory_limit = '1MB';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.2);
+SHOW atomiccache.memory_limit;
+CREATE FUNCTION insp_huge_fill(k int) RETURNS text LANGUAGE sql AS $$ SELECT repeat('h', 2000000 + k) $$;
+SELECT atomiccache.create_cache('insp_huge', 'insp_huge_fill(int)');
+SELECT length(insp_huge(1)) AS len, length(insp_huge(1)) AS len_again;
+SELECT atomiccache.contains('insp_huge', 1) AS cached;
+SELECT hits, misses, fills, uncached FROM atomiccache.caches WHERE name = 'insp_huge';
+SELECT used_bytes <= limit_bytes AS within_limit FROM atomiccache.memory();
+ALTER SYSTEM RESET atomiccache.memory_limit;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.2);
+SELECT atomiccache.drop_cache('insp_huge');
+DROP FUNCTION insp_huge_fill(int);
+
 SELECT atomiccache.drop_cache('insp');
 SELECT atomiccache.drop_cache('insp2');
 DROP FUNCTION insp_fill(int);
