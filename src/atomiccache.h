@@ -48,7 +48,7 @@
 
 /*
  * Statistics counters.  Each backend counts into rows of its own slot;
- * readers add the rows of all slots and the descriptor's folded totals.
+ * readers add the rows of all slots and the descriptor's shared row.
  */
 typedef enum AcCounter
 {
