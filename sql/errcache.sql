@@ -161,8 +161,28 @@ SELECT ec_k(1), ec_k(1);
 SELECT ec_count() - :before AS fills;
 SELECT atomiccache.contains('ec_k', 1) AS cached;
 
+-- an error deep in a recursion that goes through query loops (the inner
+-- calls' state lives in the loops' memory, freed by the abort) is cached
+-- at every level, and the backend goes on working
+CREATE FUNCTION ec_deep(n int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE r record; s int := 0;
+BEGIN
+    IF n <= 0 THEN RAISE EXCEPTION 'bottom reached'; END IF;
+    FOR r IN SELECT ec_deepc(n - 1) AS v LOOP s := s + r.v; END LOOP;
+    RETURN s;
+END $$;
+SELECT atomiccache.create_cache('ec_deepc', 'ec_deep(int)');
+\set VERBOSITY terse
+SELECT ec_deepc(3);
+SELECT ec_deepc(3);
+\set VERBOSITY default
+SELECT name, entries, fills, fill_errors FROM atomiccache.caches WHERE name = 'ec_deepc';
+SELECT atomiccache.invalidate_all('ec_deepc');
+SELECT 1 AS still_working;
+
 -- clean up
 SELECT atomiccache.drop_cache(name) FROM atomiccache.caches ORDER BY name;
 DROP FUNCTION ec_fill(integer), ec_div(integer), ec_raise(text),
-    ec_self(integer), ec_catch(integer), ec_try(text), ec_count();
+    ec_self(integer), ec_catch(integer), ec_try(text), ec_count(),
+    ec_deep(integer);
 DROP SEQUENCE ec_fills;

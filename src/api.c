@@ -92,6 +92,8 @@ typedef struct AcSiteRef
 typedef struct BusyItem
 {
 	AcCallSite *cs;
+	AcCacheInfo *info;			/* cs->info; read without touching cs */
+	bool		scratch;		/* cs lives in a query's memory */
 	int			level;
 } BusyItem;
 
@@ -100,7 +102,7 @@ static int	busy_n = 0;
 static int	busy_size = 0;
 
 static void
-busy_push(AcCallSite *cs)
+busy_push(AcCallSite *cs, bool scratch)
 {
 	if (busy_n >= busy_size)
 	{
@@ -113,6 +115,8 @@ busy_push(AcCallSite *cs)
 		busy_size = newsize;
 	}
 	busy_stack[busy_n].cs = cs;
+	busy_stack[busy_n].info = cs->info;
+	busy_stack[busy_n].scratch = scratch;
 	busy_stack[busy_n].level = GetCurrentTransactionNestLevel();
 	busy_n++;
 	cs->busy = true;
@@ -130,17 +134,22 @@ busy_pop(AcCallSite *cs)
 
 /*
  * At the abort of a (sub)transaction: free the call states its calls left
- * busy.  min_level 0 frees all.  Cannot ERROR.
+ * busy.  min_level 0 frees all.  A scratch call state lived in the memory
+ * of the query that made it, which the abort has already freed (portals
+ * are cleaned up before the callbacks run), so it is not touched; the
+ * info is (catalog.c frees infos only at the end of the transaction,
+ * after this).  Cannot ERROR.
  */
 void
 ac_api_abort(int min_level)
 {
 	while (busy_n > 0 && busy_stack[busy_n - 1].level >= min_level)
 	{
-		AcCallSite *cs = busy_stack[--busy_n].cs;
+		BusyItem   *item = &busy_stack[--busy_n];
 
-		cs->busy = false;
-		cs->info->busy--;
+		if (!item->scratch)
+			item->cs->busy = false;
+		item->info->busy--;
 	}
 }
 
@@ -178,7 +187,7 @@ callsite_build(AcCacheInfo *info, MemoryContext cxt)
 }
 
 static Datum
-callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
+callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 {
 	AcCacheInfo *info = cs->info;
 	AcCacheDesc *desc = &ac_descs[info->desc_idx];
@@ -214,7 +223,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo)
 	call.stats = cs->stats;
 
 	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
-	busy_push(cs);
+	busy_push(cs, scratch);
 	result = ac_get(&call, &cs->key, hash, &isnull);
 	busy_pop(cs);
 	cs->stats = call.stats;
@@ -252,9 +261,9 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 		/* re-entered while our own fill runs: use a scratch call state */
 		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext);
 
-		return callsite_get(scratch, fcinfo);
+		return callsite_get(scratch, fcinfo, true);
 	}
-	return callsite_get(cs, fcinfo);
+	return callsite_get(cs, fcinfo, false);
 }
 
 /* ---------------------------------------------------------------------

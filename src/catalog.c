@@ -113,6 +113,16 @@ ac_info_is_current(const AcCacheInfo *info)
 		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation);
 }
 
+/* Free this info at the end of the transaction. */
+static void
+retire_info(AcCacheInfo *info)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	stale_infos = lappend(stale_infos, info);
+	MemoryContextSwitchTo(old);
+}
+
 /* (Re)create the lookup tables if any invalidation happened. */
 static void
 check_tables(void)
@@ -338,6 +348,12 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 	}
 	check_tables();
 	ent = hash_search(by_oid, &accessor, HASH_ENTER, &found);
+	if (found)
+	{
+		/* a nested call loaded it meanwhile: keep that one, it may be used */
+		retire_info(info);
+		return ent->info;
+	}
 	ent->info = info;
 	return info;
 }
@@ -368,8 +384,15 @@ ac_info_by_name(const char *name)
 	if (strlen(name) < NAMEDATALEN * 2 + 2)
 	{
 		ent = hash_search(by_name, name, HASH_ENTER, &found);
+		if (found)
+		{
+			retire_info(info);
+			return ent->info;
+		}
 		ent->info = info;
 	}
+	else
+		retire_info(info);		/* not kept: freed at transaction end */
 	return info;
 }
 
