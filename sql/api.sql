@@ -31,9 +31,17 @@ SELECT atomiccache.contains('api_c', 1) AS c1,
        atomiccache.contains('api_c', NULL::integer) AS cnull;
 SELECT last_value AS fills FROM api_fills;
 -- key arguments coerced to the key type
-SELECT atomiccache.contains('api_c', 1::bigint) AS from_bigint,
-       atomiccache.contains('api_c', 1::smallint) AS from_smallint,
+SELECT atomiccache.contains('api_c', 1::smallint) AS from_smallint,
        atomiccache.contains('api_c', '1') AS from_unknown;
+-- implicit casts only, as in a call of the accessor: bigint and numeric
+-- are not integer keys (12.5 is never rounded into key 13)
+SELECT atomiccache.contains('api_c', 1::bigint) AS from_bigint;
+SELECT atomiccache.invalidate('api_c', 12.5);
+-- an untyped literal gets the input function's own error
+\set VERBOSITY sqlstate
+SELECT atomiccache.contains('api_c', 'twelve');
+\set VERBOSITY default
+SELECT atomiccache.contains('api_c', 'twelve');
 -- a key array given with VARIADIC
 SELECT atomiccache.contains('api_c', VARIADIC ARRAY[2]) AS variadic_array;
 -- uncoercible type and wrong arity: datatype_mismatch

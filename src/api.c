@@ -28,10 +28,10 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "access/xact.h"
-#include "executor/spi.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -40,9 +40,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "fill.h"
@@ -58,6 +58,10 @@ PG_FUNCTION_INFO_V1(atomiccache_invalidate_all);
 PG_FUNCTION_INFO_V1(atomiccache_set);
 PG_FUNCTION_INFO_V1(atomiccache_reset_stats);
 PG_FUNCTION_INFO_V1(atomiccache_forget);
+PG_FUNCTION_INFO_V1(atomiccache_create_cache_named);
+PG_FUNCTION_INFO_V1(atomiccache_memoize_named);
+PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
+PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
 
 typedef struct AcCallSite
 {
@@ -271,7 +275,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-/* Coerce one value to a key type (assignment casts), or 42804. */
+/* Coerce one value to a key type (implicit casts), or 42804. */
 static Datum
 coerce_key_arg(AcCacheInfo *info, int i, Oid given, Datum value, bool isnull)
 {
@@ -289,15 +293,21 @@ coerce_key_arg(AcCacheInfo *info, int i, Oid given, Datum value, bool isnull)
 		return value;
 	get_typlenbyval(given, &typlen, &typbyval);
 	c = makeConst(given, -1, InvalidOid, typlen, value, isnull, typbyval);
+	/*
+	 * Implicit casts only, as in a call of the accessor: 12.5 is not an int
+	 * key (an assignment cast would round it into key 13).  An untyped
+	 * literal goes through the key type's input function, whose error it
+	 * gets.
+	 */
 	expr = coerce_to_target_type(NULL, (Node *) c, given, want, -1,
-								 COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
 	if (expr == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("key argument %d of cache \"%s\" must be of type %s, not %s",
 						i + 1, info->name, format_type_be(want),
 						format_type_be(given)),
-				 errhint("Cast the argument to %s.", format_type_be(want))));
+				 errhint("Cast the argument to %s explicitly.", format_type_be(want))));
 	if (isnull)
 		return (Datum) 0;
 	es = ExecInitExpr((Expr *) expr, NULL);
@@ -364,9 +374,10 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 	if (nkeys != info->nargs)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("cache \"%s\" takes %d key argument%s, not %d",
-						info->name, info->nargs, info->nargs == 1 ? "" : "s",
-						nkeys)));
+				 errmsg_plural("cache \"%s\" takes %d key argument, not %d",
+							   "cache \"%s\" takes %d key arguments, not %d",
+							   info->nargs,
+							   info->name, info->nargs, nkeys)));
 
 	generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
 	ac_key_begin(key, MyDatabaseId, (uint64) info->uid, generation);
@@ -444,6 +455,7 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 			ac_read_end();
 			break;
 		}
+		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND);
 		st = pg_atomic_read_u64(&e->state);
 		if (AC_STATE(st) == AC_PENDING)
 		{
@@ -451,6 +463,7 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 			(void) ac_pin_and_wait(e, info->name);
 			continue;
 		}
+		/* false if another backend removed it meanwhile: look again */
 		if (ac_entry_remove(e, st))
 		{
 			removed = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
@@ -493,53 +506,105 @@ ttl_arg(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : PG_GETARG_INTERVAL_P(n);
 }
 
-Datum
-atomiccache_create_cache(PG_FUNCTION_ARGS)
+/*
+ * A function argument: a regprocedure, or (the *_named variants) text
+ * naming the function as DROP FUNCTION does, with or without its argument
+ * types.
+ */
+static Oid
+function_arg(FunctionCallInfo fcinfo, int n, bool named, const char *what)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+	if (named)
+		return ac_function_by_name(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+	return PG_GETARG_OID(n);
+}
+
+static Datum
+create_cache(FunctionCallInfo fcinfo, bool named)
 {
 	char	   *name = text_arg(fcinfo, 0, "cache name");
 	Oid			fill;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("fill function must not be NULL")));
-	fill = PG_GETARG_OID(1);
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cache name must not be empty")));
+	PreventCommandDuringRecovery("atomiccache.create_cache()");
+	fill = function_arg(fcinfo, 1, named, "fill function");
 	PG_RETURN_OID(ac_create_cache(name, fill, ttl_arg(fcinfo, 2)));
+}
+
+Datum
+atomiccache_create_cache(PG_FUNCTION_ARGS)
+{
+	return create_cache(fcinfo, false);
+}
+
+Datum
+atomiccache_create_cache_named(PG_FUNCTION_ARGS)
+{
+	return create_cache(fcinfo, true);
 }
 
 Datum
 atomiccache_drop_cache(PG_FUNCTION_ARGS)
 {
-	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+	AcCacheInfo *info;
 
+	PreventCommandDuringRecovery("atomiccache.drop_cache()");
+	info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	ac_drop_cache(info);
 	PG_RETURN_VOID();
+}
+
+static Datum
+memoize(FunctionCallInfo fcinfo, bool named)
+{
+	Oid			fn;
+
+	PreventCommandDuringRecovery("atomiccache.memoize()");
+	fn = function_arg(fcinfo, 0, named, "function");
+	PG_RETURN_OID(ac_memoize(fn, ttl_arg(fcinfo, 1)));
 }
 
 Datum
 atomiccache_memoize(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("function must not be NULL")));
-	PG_RETURN_OID(ac_memoize(PG_GETARG_OID(0), ttl_arg(fcinfo, 1)));
+	return memoize(fcinfo, false);
+}
+
+Datum
+atomiccache_memoize_named(PG_FUNCTION_ARGS)
+{
+	return memoize(fcinfo, true);
+}
+
+static Datum
+unmemoize(FunctionCallInfo fcinfo, bool named)
+{
+	Oid			fn;
+
+	PreventCommandDuringRecovery("atomiccache.unmemoize()");
+	fn = function_arg(fcinfo, 0, named, "function");
+	ac_attach();
+	ac_unmemoize(fn);
+	PG_RETURN_VOID();
 }
 
 Datum
 atomiccache_unmemoize(PG_FUNCTION_ARGS)
 {
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("function must not be NULL")));
-	ac_attach();
-	ac_unmemoize(PG_GETARG_OID(0));
-	PG_RETURN_VOID();
+	return unmemoize(fcinfo, false);
+}
+
+Datum
+atomiccache_unmemoize_named(PG_FUNCTION_ARGS)
+{
+	return unmemoize(fcinfo, true);
 }
 
 Datum
@@ -555,30 +620,11 @@ atomiccache_reset_stats(PG_FUNCTION_ARGS)
 	else
 	{
 		/* every cache of this database that the caller owns */
-		int			ret;
-		uint64		i;
-		List	   *names = NIL;
+		List	   *names;
 		ListCell   *lc;
-		MemoryContext cxt = CurrentMemoryContext;
 
 		ac_attach();
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute("SELECT name FROM atomiccache.registry ORDER BY name",
-						  true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "could not read atomiccache.registry");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-
-			/* copy out of SPI's memory, which SPI_finish frees */
-			names = lappend(names,
-							pstrdup(SPI_getvalue(SPI_tuptable->vals[i],
-												 SPI_tuptable->tupdesc, 1)));
-			MemoryContextSwitchTo(spicxt);
-		}
-		SPI_finish();
+		names = ac_cache_names();
 		foreach(lc, names)
 		{
 			AcCacheInfo *info = ac_info_by_name(lfirst(lc));
@@ -604,5 +650,22 @@ atomiccache_forget(PG_FUNCTION_ARGS)
 		ac_retire_cache_at_commit(PG_GETARG_INT64(0));
 		pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
 	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._on_ddl_end(), the ddl_command_end event trigger of GRANT,
+ * REVOKE and ALTER FUNCTION: the original body of a memoized function
+ * (fn_uncached) keeps the privileges and the owner of the function itself
+ * (README, Security).
+ */
+Datum
+atomiccache_on_ddl_end(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("atomiccache._on_ddl_end() must be called as an event trigger")));
+	ac_sync_memoized_privileges();
 	PG_RETURN_VOID();
 }

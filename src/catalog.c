@@ -12,8 +12,8 @@
  * so any role with EXECUTE on the fill function and CREATE on the schema
  * can make a cache, as SPEC.md asks.  The accessor is safe to hand out:
  * it does nothing but serve the registry's cache, and it checks EXECUTE
- * on the fill function on every call (cached per role and invalidated
- * with pg_proc).  A C accessor costs one fmgr call on a hit, where a SQL
+ * on the fill function on every call (cached per role, and forgotten on
+ * every change of a function, a role or a membership).  A C accessor costs one fmgr call on a hit, where a SQL
  * wrapper around a polymorphic entry point would cost a SQL function call
  * wherever the planner cannot inline it (PL/pgSQL, FROM clauses).
  *
@@ -23,7 +23,8 @@
  * A backend keeps what it read of the registry in two hash tables (by
  * accessor OID and by name).  They are dropped whenever the shared DDL
  * generation (bumped by every DDL of any cache) or the local invalidation
- * counter (bumped by pg_proc and role membership invalidations) moves.
+ * counter (bumped by pg_proc, role and role membership invalidations)
+ * moves.
  *
  * IDENTIFICATION
  *	  src/catalog.c
@@ -52,8 +53,10 @@
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -102,8 +105,15 @@ invalidation_callback(Datum arg, int cacheid, uint32 hashvalue)
 void
 ac_catalog_init(void)
 {
+	/*
+	 * What a backend remembers (registry rows, EXECUTE checks) is dropped on
+	 * every change that can alter it: a function's definition, ACL or owner
+	 * (PROCOID), role membership (AUTHMEMROLEMEM), and a role's superuser
+	 * or inherit attribute (AUTHOID).
+	 */
 	CacheRegisterSyscacheCallback(PROCOID, invalidation_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, invalidation_callback, (Datum) 0);
 }
 
 bool
@@ -287,6 +297,51 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	return info;
 }
 
+/*
+ * Every statement this file runs on the registry goes through these two
+ * functions.  The statements name everything with its schema and compare
+ * with OPERATOR(pg_catalog.=) on operands of the operator's exact types;
+ * on top of that, search_path is pinned to "pg_catalog, pg_temp" for the
+ * statement (pg_temp is searched for relations and types only, never for
+ * functions or operators), so that nothing a role can create (a look-alike
+ * operator or function in its own schema, or in public) is ever resolved,
+ * whoever calls.  Writes run as the extension's owner, after the caller's
+ * own privileges were checked: the caller's role cannot write the
+ * registry.  An ERROR in between is cleaned up by the (sub)transaction
+ * abort, which unwinds the GUC nest level and the user id.
+ */
+static Oid	extension_owner(void);
+
+typedef struct RegistrySpi
+{
+	int			guc_level;
+	Oid			save_userid;
+	int			save_sec;
+} RegistrySpi;
+
+static void
+registry_spi_begin(RegistrySpi *rs, bool as_owner)
+{
+	GetUserIdAndSecContext(&rs->save_userid, &rs->save_sec);
+	if (as_owner)
+		SetUserIdAndSecContext(extension_owner(),
+							   rs->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	rs->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+registry_spi_end(RegistrySpi *rs)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, rs->guc_level);
+	SetUserIdAndSecContext(rs->save_userid, rs->save_sec);
+}
+
 static AcCacheInfo *
 load_info(const char *cond, Oid argtype, Datum arg)
 {
@@ -296,13 +351,15 @@ load_info(const char *cond, Oid argtype, Datum arg)
 	uint64		local = ac_local_generation;
 	int			ret;
 
+	RegistrySpi rs;
+
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT name, uid, accessor::pg_catalog.oid, fill::pg_catalog.oid,"
-					 " ttl, owner::pg_catalog.oid, memoized"
-					 " FROM atomiccache.registry WHERE %s", cond);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+					 "SELECT r.name, r.uid, r.accessor::pg_catalog.oid,"
+					 " r.fill::pg_catalog.oid, r.ttl, r.owner::pg_catalog.oid,"
+					 " r.memoized"
+					 " FROM atomiccache.registry r WHERE %s", cond);
+	registry_spi_begin(&rs, false);
 	ret = SPI_execute_with_args(sql.data, 1, &argtype, &arg, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry: %s",
@@ -313,7 +370,7 @@ load_info(const char *cond, Oid argtype, Datum arg)
 		info->ddl_generation = ddl;
 		info->local_generation = local;
 	}
-	SPI_finish();
+	registry_spi_end(&rs);
 	pfree(sql.data);
 	return info;
 }
@@ -334,7 +391,7 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 	ent = hash_search(by_oid, &accessor, HASH_FIND, NULL);
 	if (ent != NULL)
 		return ent->info;
-	info = load_info("accessor = $1::pg_catalog.oid", OIDOID,
+	info = load_info("r.accessor::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid", OIDOID,
 					 ObjectIdGetDatum(accessor));
 	if (info == NULL)
 	{
@@ -342,8 +399,8 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("function %u is not the accessor of an atomiccache cache",
-						accessor),
+				 errmsg("function %s is not the accessor of an atomiccache cache",
+						format_procedure(accessor)),
 				 errhint("The cache may have been dropped.")));
 	}
 	check_tables();
@@ -374,7 +431,8 @@ ac_info_by_name(const char *name)
 		if (ent != NULL)
 			return ent->info;
 	}
-	info = load_info("name = $1", TEXTOID, CStringGetTextDatum(name));
+	info = load_info("r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text", TEXTOID,
+					 CStringGetTextDatum(name));
 	if (info == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -489,21 +547,15 @@ static void
 registry_write(const char *sql, int nargs, Oid *types, Datum *values,
 			   const char *nulls)
 {
-	Oid			save_userid;
-	int			save_sec;
+	RegistrySpi rs;
 	int			ret;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(extension_owner(),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	registry_spi_begin(&rs, true);
 	ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 	if (ret < 0)
 		elog(ERROR, "could not write atomiccache.registry: %s",
 			 SPI_result_code_string(ret));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	registry_spi_end(&rs);
 }
 
 static bool
@@ -512,15 +564,44 @@ registry_has_name(const char *name)
 	bool		found;
 	Oid			t = TEXTOID;
 	Datum		v = CStringGetTextDatum(name);
+	RegistrySpi rs;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT 1 FROM atomiccache.registry WHERE name = $1",
+	registry_spi_begin(&rs, false);
+	if (SPI_execute_with_args("SELECT 1 FROM atomiccache.registry r"
+							  " WHERE r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text",
 							  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry");
 	found = SPI_processed > 0;
-	SPI_finish();
+	registry_spi_end(&rs);
 	return found;
+}
+
+/* The names of the caches of this database, in the caller's memory. */
+List *
+ac_cache_names(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *names = NIL;
+	RegistrySpi rs;
+	uint64		i;
+
+	registry_spi_begin(&rs, false);
+	if (SPI_execute("SELECT r.name FROM atomiccache.registry r", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+
+		/* copy out of SPI's memory, which SPI_finish frees */
+		names = lappend(names,
+						TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc,
+														  1, &isnull)));
+		MemoryContextSwitchTo(spicxt);
+	}
+	registry_spi_end(&rs);
+	return names;
 }
 
 static void
@@ -542,9 +623,11 @@ registry_insert(const char *name, uint64 uid, Oid accessor, Oid fill,
 	values[6] = BoolGetDatum(memoized);
 	registry_write("INSERT INTO atomiccache.registry"
 				   " (name, uid, accessor, fill, ttl, owner, memoized)"
-				   " VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regprocedure,"
-				   " $4::pg_catalog.oid::pg_catalog.regprocedure, $5,"
-				   " $6::pg_catalog.oid::pg_catalog.regrole, $7)",
+				   " VALUES ($1::pg_catalog.text, $2::pg_catalog.int8,"
+				   " $3::pg_catalog.oid::pg_catalog.regprocedure,"
+				   " $4::pg_catalog.oid::pg_catalog.regprocedure,"
+				   " $5::pg_catalog.interval,"
+				   " $6::pg_catalog.oid::pg_catalog.regrole, $7::pg_catalog.bool)",
 				   7, types, values, nulls);
 }
 
@@ -554,7 +637,8 @@ registry_delete(int64 uid)
 	Oid			t = INT8OID;
 	Datum		v = Int64GetDatum(uid);
 
-	registry_write("DELETE FROM atomiccache.registry WHERE uid = $1",
+	registry_write("DELETE FROM atomiccache.registry r"
+				   " WHERE r.uid OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
 				   1, &t, &v, NULL);
 }
 
@@ -898,30 +982,142 @@ proc_sqlbody(HeapTuple tup)
 	return s ? stringToNode(s) : NULL;
 }
 
-/* Give a function the ACL of another (the fill copy of memoize). */
+/*
+ * Give function `to` the owner and the ACL of function `from`, with the
+ * shared dependencies on roles that go with them (so that DROP ROLE sees
+ * them).  Nothing is written when they are the same already.
+ */
 static void
-copy_acl(Oid from, Oid to)
+sync_proc_privileges(Oid from, Oid to)
 {
 	Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
 	HeapTuple	src = SearchSysCache1(PROCOID, ObjectIdGetDatum(from));
 	HeapTuple	dst = SearchSysCache1(PROCOID, ObjectIdGetDatum(to));
-	Datum		values[Natts_pg_proc];
-	bool		nulls[Natts_pg_proc];
-	bool		repl[Natts_pg_proc];
-	bool		isnull;
-	HeapTuple	newtup;
 
-	memset(repl, 0, sizeof(repl));
-	memset(nulls, 0, sizeof(nulls));
-	values[Anum_pg_proc_proacl - 1] =
-		SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &isnull);
-	nulls[Anum_pg_proc_proacl - 1] = isnull;
-	repl[Anum_pg_proc_proacl - 1] = true;
-	newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
-	CatalogTupleUpdate(rel, &newtup->t_self, newtup);
-	ReleaseSysCache(src);
-	ReleaseSysCache(dst);
+	if (HeapTupleIsValid(src) && HeapTupleIsValid(dst))
+	{
+		Oid			owner = ((Form_pg_proc) GETSTRUCT(src))->proowner;
+		Oid			oldowner = ((Form_pg_proc) GETSTRUCT(dst))->proowner;
+		bool		srcnull,
+					dstnull;
+		Datum		srcacl = SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &srcnull);
+		Datum		dstacl = SysCacheGetAttr(PROCOID, dst, Anum_pg_proc_proacl, &dstnull);
+
+		if (owner != oldowner || srcnull != dstnull ||
+			(!srcnull && !datumIsEqual(srcacl, dstacl, false, -1)))
+		{
+			Datum		values[Natts_pg_proc];
+			bool		nulls[Natts_pg_proc];
+			bool		repl[Natts_pg_proc];
+			HeapTuple	newtup;
+			Oid		   *oldmembers = NULL;
+			Oid		   *newmembers = NULL;
+			int			noldmembers = 0;
+			int			nnewmembers = 0;
+
+			memset(repl, 0, sizeof(repl));
+			memset(nulls, 0, sizeof(nulls));
+			values[Anum_pg_proc_proacl - 1] = srcacl;
+			nulls[Anum_pg_proc_proacl - 1] = srcnull;
+			repl[Anum_pg_proc_proacl - 1] = true;
+			values[Anum_pg_proc_proowner - 1] = ObjectIdGetDatum(owner);
+			repl[Anum_pg_proc_proowner - 1] = true;
+			newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
+			CatalogTupleUpdate(rel, &newtup->t_self, newtup);
+
+			if (owner != oldowner)
+				changeDependencyOnOwner(ProcedureRelationId, to, owner);
+			if (!dstnull)
+				noldmembers = aclmembers(DatumGetAclP(dstacl), &oldmembers);
+			if (!srcnull)
+				nnewmembers = aclmembers(DatumGetAclP(srcacl), &newmembers);
+			updateAclDependencies(ProcedureRelationId, to, 0, owner,
+								  noldmembers, oldmembers,
+								  nnewmembers, newmembers);
+			CommandCounterIncrement();
+		}
+	}
+	if (HeapTupleIsValid(src))
+		ReleaseSysCache(src);
+	if (HeapTupleIsValid(dst))
+		ReleaseSysCache(dst);
 	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * After GRANT, REVOKE and ALTER FUNCTION (... OWNER TO): the original
+ * body of every memoized function of this database (fn_uncached) gets the
+ * owner and the privileges of the function itself again, so that a role
+ * that may not execute fn may not execute fn_uncached either, whatever
+ * the order of the commands.  fn is the one users GRANT on; a GRANT on
+ * fn_uncached alone is undone.
+ */
+void
+ac_sync_memoized_privileges(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	RegistrySpi rs;
+	List	   *pairs = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	registry_spi_begin(&rs, false);
+	if (SPI_execute("SELECT r.accessor::pg_catalog.oid, r.fill::pg_catalog.oid"
+					" FROM atomiccache.registry r WHERE r.memoized",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		bool		isnull;
+		Oid		   *pair = palloc(2 * sizeof(Oid));
+
+		pair[0] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+		pair[1] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+		pairs = lappend(pairs, pair);
+		MemoryContextSwitchTo(spicxt);
+	}
+	registry_spi_end(&rs);
+	foreach(lc, pairs)
+	{
+		Oid		   *pair = lfirst(lc);
+
+		sync_proc_privileges(pair[0], pair[1]);
+	}
+}
+
+/*
+ * The function a text names, as DROP FUNCTION takes it: "name(argtypes)",
+ * or a name alone when only one function has it (resolved through
+ * search_path unless qualified).  42883 when there is none, 42725 when the
+ * name is overloaded.
+ */
+Oid
+ac_function_by_name(const char *spec)
+{
+	List	   *names;
+	FuncCandidateList clist;
+
+	if (strchr(spec, '(') != NULL)
+		return DatumGetObjectId(DirectFunctionCall1(regprocedurein,
+													CStringGetDatum(spec)));
+	names = stringToQualifiedNameList(spec);
+	clist = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
+	if (clist == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function \"%s\" does not exist", spec),
+				 errhint("Name the function with its argument types if it is not in search_path under that name, for example '%s(integer)'.",
+						 spec)));
+	if (clist->next != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+				 errmsg("function name \"%s\" is not unique", spec),
+				 errhint("Name the function with its argument types, for example '%s'.",
+						 format_procedure(clist->oid))));
+	return clist->oid;
 }
 
 /*
@@ -1024,7 +1220,7 @@ ac_memoize(Oid fn, Interval *ttl)
 						   proc_attr(ptup, Anum_pg_proc_proconfig),
 						   p->prosupport, p->procost, p->prorows);
 	CommandCounterIncrement();
-	copy_acl(fn, fill.objectId);
+	sync_proc_privileges(fn, fill.objectId);
 	/* dropping the memoized function drops its fill */
 	depend_on(ProcedureRelationId, fill.objectId, ProcedureRelationId, fn,
 			  DEPENDENCY_AUTO);

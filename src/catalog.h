@@ -49,6 +49,9 @@ extern bool ac_info_is_current(const AcCacheInfo *info);
 extern AcCacheInfo *ac_info_by_accessor(Oid accessor, bool missing_ok);
 extern AcCacheInfo *ac_info_by_name(const char *name);
 extern void ac_check_owner(const AcCacheInfo *info);
+extern List *ac_cache_names(void);
+extern Oid	ac_function_by_name(const char *spec);
+extern void ac_sync_memoized_privileges(void);
 
 extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
 extern void ac_drop_cache(AcCacheInfo *info);

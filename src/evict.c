@@ -71,6 +71,7 @@ ac_evict(Size need, uint64 limit)
 			if (s == AC_PENDING || s == AC_REMOVED)
 				continue;
 			pg_read_barrier();
+			AC_TEST_POINT(AC_TP_EVICT_CANDIDATE);
 			if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
 			{
 				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&

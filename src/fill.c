@@ -358,6 +358,7 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		e = ac_table_find(hash, key->data, key->len);
 		if (e != NULL)
 		{
+			AC_TEST_POINT(AC_TP_GET_FOUND);
 			st = pg_atomic_read_u64(&e->state);
 			/* partner: the CAS in ac_entry_publish */
 			pg_read_barrier();

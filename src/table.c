@@ -83,6 +83,19 @@ ac_bucket_array(void)
 	return ac_addr(ac_shared->buckets);
 }
 
+#ifdef AC_TEST_POINTS
+/*
+ * An empty function that a test stops a backend in (gdb breakpoint, with
+ * a condition on the point).  The asm keeps the compiler from dropping the
+ * call as side-effect free.
+ */
+pg_noinline void
+ac_test_point(AcTestPoint point)
+{
+	pg_compiler_barrier();
+}
+#endif
+
 uint64
 ac_now_ns(void)
 {
@@ -270,10 +283,12 @@ ac_table_insert(AcEntry *newentry)
 }
 
 /*
- * Remove an entry whose state word is still "expected": move it to
+ * Remove an entry whose state word is still "expected", a live word
+ * (READY, FAILED, ABANDONED or UNCACHED) the caller loaded: move it to
  * REMOVED, unlink it and retire it.  Returns false if the state changed
- * meanwhile (somebody else removed it, or a fill took it over).  Takes
- * the partition lock; does not ERROR.
+ * meanwhile (somebody else removed it, or a fill took it over) or if
+ * "expected" is not a live word.  Takes the partition lock; does not
+ * ERROR.
  */
 bool
 ac_entry_remove(AcEntry *entry, uint64 expected)
@@ -283,7 +298,19 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	uint64		st = expected;
 	dsa_pointer old;
 
-	Assert(AC_STATE(expected) != AC_PENDING && AC_STATE(expected) != AC_REMOVED);
+	/*
+	 * Only a word that shows the entry live may be swapped for REMOVED.  A
+	 * caller that loaded the state after another backend removed the entry
+	 * (its lookup still saw it live, its load did not) holds a REMOVED word,
+	 * and a CAS from it would succeed, REMOVED -> REMOVED: the entry would be
+	 * unlinked, counted out and retired twice, and the retired stack would
+	 * become a cycle.  PENDING entries belong to their filler.  Refusing both
+	 * here, for every caller, means that a remover removes only what it saw
+	 * live, and that exactly one remover wins each entry (a live word is
+	 * never seen again once REMOVED is stored).
+	 */
+	if (AC_STATE(expected) == AC_PENDING || AC_STATE(expected) == AC_REMOVED)
+		return false;
 	if (!pg_atomic_compare_exchange_u64(&entry->state, &st,
 										AC_MAKE_STATE(AC_REMOVED,
 													  AC_STATE(expected), 0)))
@@ -323,6 +350,9 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	}
 	LWLockRelease(lock);
 	pg_atomic_fetch_sub_u64(&ac_shared->entry_count, 1);
+
+	/* only the winner of the CAS above gets here, once per entry */
+	Assert(entry->retire_epoch == 0);
 
 	/* retire: the epoch is read after the unlink (partner: ac_read_begin) */
 	pg_memory_barrier();
@@ -584,6 +614,7 @@ ac_sweep_garbage(int max_buckets)
 				((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
 				 ac_entry_is_garbage(e, now)))
 			{
+				AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE);
 				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
 					ac_entry_expired(e, now))
 					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);

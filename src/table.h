@@ -108,6 +108,28 @@ typedef struct AcErrorImage
 	char		data[FLEXIBLE_ARRAY_MEMBER];	/* data[0] unused */
 } AcErrorImage;
 
+/*
+ * Test points: the places where the order of two backends matters to an
+ * argument of a head comment.  Test builds (-DAC_TEST_POINTS, as
+ * test/run.sh builds) call ac_test_point() there, an empty function in
+ * which test/t/100_removers.pl stops one backend with gdb while another
+ * acts; other builds compile nothing.
+ */
+typedef enum AcTestPoint
+{
+	AC_TP_INVALIDATE_FOUND = 1, /* invalidate found the entry, state unread */
+	AC_TP_GET_FOUND = 2,		/* a lookup found the entry, state unread */
+	AC_TP_SWEEP_CANDIDATE = 3,	/* the garbage sweep is about to remove */
+	AC_TP_EVICT_CANDIDATE = 4	/* eviction is about to remove */
+} AcTestPoint;
+
+#ifdef AC_TEST_POINTS
+extern void ac_test_point(AcTestPoint point);
+#define AC_TEST_POINT(p)	ac_test_point(p)
+#else
+#define AC_TEST_POINT(p)	((void) 0)
+#endif
+
 /* read sections (epoch-based reclamation) */
 extern void ac_read_begin(void);
 extern void ac_read_end(void);

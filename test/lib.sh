@@ -41,6 +41,12 @@ AC_EXTENSION=${AC_EXTENSION:-atomiccache}
 export AC_ROOT
 AC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# Work from a directory every user can enter: the server user runs clients
+# (psql, prove, perl) in the current directory, and a checkout may be one
+# it cannot enter (made by mktemp -d, in a home directory of mode 700).
+# Every path the scripts use from here on is absolute.
+cd /
+
 # Directories to clean up on exit; servers below them are stopped first.
 AC_CLEANUP_DIRS=()
 # Process groups (ac_run_limited) and helper processes to end on exit.

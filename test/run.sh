@@ -44,7 +44,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    sed -n '6,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '6,21s/^# \{0,1\}//p' "$AC_ROOT/test/run.sh" >&2
     exit 2
 }
 

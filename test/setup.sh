@@ -92,7 +92,10 @@ ac_copy_tree() {
 # build and test run uses.
 ac_make_args() {
     local copt=${AC_COPT:-}
-    [[ ${1:-} == --werror ]] && copt="-Werror${copt:+ $copt}"
+    # The test build: warnings are errors, assertions are checked, and the
+    # test points that test/t/100_removers.pl stops backends at are there.
+    [[ ${1:-} == --werror ]] &&
+        copt="-Werror -DUSE_ASSERT_CHECKING -DAC_TEST_POINTS${copt:+ $copt}"
     printf '%s\n' "PG_CONFIG=$AC_PG_CONFIG"
     [[ -n $copt ]] && printf '%s\n' "COPT=$copt"
     # The server was built with LLVM JIT, so PGXS also emits bitcode with

@@ -22,6 +22,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes ();
+use IPC::Run ();
 
 our @EXPORT = qw(
   ac_new_node
@@ -34,6 +35,9 @@ our @EXPORT = qw(
   ac_poll
   ac_error
   ac_count_waiting
+  ac_gdb_stop_at
+  ac_gdb_wait_stopped
+  ac_gdb_release
 );
 
 # A started node with the extension created in database "postgres".
@@ -94,6 +98,8 @@ sub ac_launch
 	my ($s, $sql) = @_;
 
 	$s->{stderr} = '';
+	# the statement runs once psql reads its semicolon
+	$sql .= ";" unless $sql =~ /;\s*$/;
 	$s->query_until(qr/ac_launched\n/, "\\echo ac_launched\n$sql\n");
 	return;
 }
@@ -168,6 +174,70 @@ sub ac_error
 	$e{detail} = $1 if $rest =~ /^DETAIL:\s+(.*)$/m;
 	$e{hint} = $1 if $rest =~ /^HINT:\s+(.*)$/m;
 	return \%e;
+}
+
+# Attach gdb to the backend $pid and let it run until it reaches test point
+# $point (an AcTestPoint of src/table.h; test builds only), where it stays
+# stopped until ac_gdb_release.  Returns a handle.  Signals the server sends
+# (latches, timeouts) pass through without stopping it.
+sub ac_gdb_stop_at
+{
+	my ($pid, $point) = @_;
+	my %g = (in => '', out => '', err => '');
+
+	$g{run} = IPC::Run::start(
+		[ 'gdb', '-nx', '-q', '-p', $pid ],
+		'<', \$g{in}, '>', \$g{out}, '2>', \$g{err},
+		IPC::Run::timeout(2 * $PostgreSQL::Test::Utils::timeout_default));
+	$g{in} .= join("\n",
+		'set pagination off',
+		'set confirm off',
+		'set breakpoint pending on',
+		'handle SIGUSR1 SIGUSR2 SIGINT SIGTERM SIGQUIT SIGALRM SIGPIPE SIGHUP nostop noprint pass',
+		"break ac_test_point if (int) \$rdi == $point",
+		'commands',
+		'silent',
+		'printf "AC_STOPPED\\n"',
+		'end',
+		'printf "AC_ATTACHED\\n"',
+		'continue', '');
+	eval {
+		# "continue" is read once the rest is: wait until the backend runs
+		$g{run}->pump until $g{out} =~ /AC_ATTACHED.*Continuing\./s;
+		1;
+	} or die "gdb did not attach: $@\nstdout: $g{out}\nstderr: $g{err}";
+	die "gdb could not set its breakpoint: $g{err}"
+	  if $g{err} =~ /not defined|cannot be used/;
+	return \%g;
+}
+
+# Wait until the backend under gdb has stopped at its test point.  $s, the
+# background psql session whose statement takes it there, is pumped too:
+# IPC::Run hands a child its input only while it pumps that child.
+sub ac_gdb_wait_stopped
+{
+	my ($g, $s) = @_;
+	my $deadline = time + 2 * $PostgreSQL::Test::Utils::timeout_default;
+
+	while ($g->{out} !~ /AC_STOPPED/)
+	{
+		die "the backend did not stop\nstdout: $g->{out}\nstderr: $g->{err}"
+		  if time > $deadline;
+		$s->{run}->pump_nb if $s;
+		$g->{run}->pump_nb;
+		Time::HiRes::sleep(0.05);
+	}
+	return 1;
+}
+
+# Let the backend go on (detach gdb) and end gdb.
+sub ac_gdb_release
+{
+	my ($g) = @_;
+
+	$g->{in} .= "detach\nquit\n";
+	$g->{run}->finish;
+	return;
 }
 
 1;

@@ -1,0 +1,90 @@
+/* atomiccache--0.1.0--0.2.0.sql */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION atomiccache UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Fill functions and memoized functions named as DROP FUNCTION names them:
+-- 'f(integer)', or 'f' alone when only one function has that name.  A
+-- string literal goes to these (text is the preferred type of an untyped
+-- literal); a regprocedure value to the originals.
+CREATE FUNCTION atomiccache.create_cache(name text, fill text,
+                                         ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_create_cache_named'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_memoize_named'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.unmemoize(fn text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
+LANGUAGE C VOLATILE;
+
+-- The original body of a memoized function keeps the privileges and the
+-- owner of the function itself, whatever GRANT, REVOKE or ALTER does.
+-- (REASSIGN OWNED and DROP OWNED, which event triggers cannot see, treat
+-- both alike: they belong to the same role and have the same ACL.)
+CREATE FUNCTION atomiccache._on_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'atomiccache_on_ddl_end'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER atomiccache_ddl_end ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE', 'ALTER FUNCTION', 'ALTER ROUTINE')
+    EXECUTE FUNCTION atomiccache._on_ddl_end();
+
+-- Both event triggers fire under session_replication_role = replica too.
+ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER atomiccache_ddl_end ENABLE ALWAYS;
+
+COMMENT ON SCHEMA atomiccache IS
+    'atomiccache: cross-session result caches in shared memory';
+COMMENT ON TABLE atomiccache.registry IS
+    'The caches of this database; written only by the atomiccache functions';
+COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
+    'Create a cache filled by a function, and its accessor function';
+COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
+    'Create a cache filled by a function named as DROP FUNCTION names it, and its accessor function';
+COMMENT ON FUNCTION atomiccache.drop_cache(text) IS
+    'Drop a cache, its accessor and its entries';
+COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval) IS
+    'Make a function go through a cache of its own (same name and OID); returns its original body';
+COMMENT ON FUNCTION atomiccache.memoize(text, interval) IS
+    'Make a function named as DROP FUNCTION names it go through a cache of its own; returns its original body';
+COMMENT ON FUNCTION atomiccache.unmemoize(regprocedure) IS
+    'Give a memoized function its original body back and drop its cache';
+COMMENT ON FUNCTION atomiccache.unmemoize(text) IS
+    'Give a memoized function (named as DROP FUNCTION names it) its original body back';
+COMMENT ON FUNCTION atomiccache.contains(text, VARIADIC "any") IS
+    'Is there a ready, unexpired entry for this key?  Never fills, never waits';
+COMMENT ON FUNCTION atomiccache.contains(text) IS
+    'Is there a ready, unexpired entry for the key of a cache without arguments?';
+COMMENT ON FUNCTION atomiccache.invalidate(text, VARIADIC "any") IS
+    'Remove the entry of this key (after a fill in progress); true if one was removed';
+COMMENT ON FUNCTION atomiccache.invalidate(text) IS
+    'Remove the entry of a cache without arguments';
+COMMENT ON FUNCTION atomiccache.invalidate_all(text) IS
+    'Make every entry of a cache absent at once';
+COMMENT ON FUNCTION atomiccache.set(text, VARIADIC "any") IS
+    'Always refused: values come from the fill function';
+COMMENT ON FUNCTION atomiccache.set(text) IS
+    'Always refused: values come from the fill function';
+COMMENT ON FUNCTION atomiccache.reset_stats(text) IS
+    'Zero the counters of a cache, or of every cache the caller owns';
+COMMENT ON FUNCTION atomiccache._stats() IS
+    'The figures of the caches of this database (behind the view caches)';
+COMMENT ON VIEW atomiccache.caches IS
+    'One row per cache of this database: definition, entries, bytes and counters';
+COMMENT ON FUNCTION atomiccache.memory() IS
+    'The shared memory of all caches of the server';
+COMMENT ON FUNCTION atomiccache.entries(text) IS
+    'The entries of a cache (its owner, superusers and pg_read_all_stats only)';
+COMMENT ON FUNCTION atomiccache._forget(bigint) IS
+    'Internal: a dropped accessor''s cache becomes unreachable at commit';
+COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
+    'Internal: the sql_drop event trigger that forgets dropped caches';
+COMMENT ON FUNCTION atomiccache._on_ddl_end() IS
+    'Internal: the ddl_command_end event trigger that keeps fn_uncached''s privileges those of fn';

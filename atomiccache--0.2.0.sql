@@ -1,0 +1,251 @@
+/* atomiccache--0.2.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION atomiccache" to load this file. \quit
+
+-- Accessors read the registry as their caller: everybody may use the schema.
+GRANT USAGE ON SCHEMA atomiccache TO PUBLIC;
+
+-- The per-database registry of caches.  Rows are written only by the C
+-- functions below (as the extension owner, after checking the caller's
+-- privileges); everybody may read it.  The uid is random and never reused,
+-- so entries left in shared memory by a dropped cache (or a dropped and
+-- re-created extension) can never be mistaken for a new cache's entries.
+CREATE TABLE atomiccache.registry (
+    name        text PRIMARY KEY,
+    uid         bigint NOT NULL UNIQUE,
+    accessor    regprocedure NOT NULL UNIQUE,
+    fill        regprocedure NOT NULL,
+    ttl         interval CHECK (ttl > interval '0'),
+    owner       regrole NOT NULL,
+    memoized    boolean NOT NULL DEFAULT false
+);
+SELECT pg_catalog.pg_extension_config_dump('atomiccache.registry', '');
+REVOKE ALL ON atomiccache.registry FROM PUBLIC;
+GRANT SELECT ON atomiccache.registry TO PUBLIC;
+
+CREATE FUNCTION atomiccache.create_cache(name text, fill regprocedure,
+                                         ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_create_cache'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.drop_cache(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_drop_cache'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.memoize(fn regprocedure, ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_memoize'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.unmemoize(fn regprocedure)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_unmemoize'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.contains(cache text, VARIADIC key "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_contains'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.contains(cache text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_contains'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate(cache text, VARIADIC key "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate(cache text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.invalidate_all(cache text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_invalidate_all'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.set(cache text, VARIADIC args "any")
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_set'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.set(cache text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_set'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.reset_stats(cache text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_reset_stats'
+LANGUAGE C VOLATILE;
+
+-- Per-cache figures of this database, summed from shared memory.
+CREATE FUNCTION atomiccache._stats(
+    OUT uid bigint, OUT entries bigint, OUT bytes bigint,
+    OUT hits bigint, OUT misses bigint, OUT fills bigint,
+    OUT fill_errors bigint, OUT waits bigint, OUT evictions bigint,
+    OUT expirations bigint, OUT invalidations bigint,
+    OUT fill_time_total double precision, OUT fill_time_max double precision,
+    OUT uncached bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'atomiccache_stats'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE VIEW atomiccache.caches AS
+SELECT r.name, r.accessor, r.fill, r.ttl,
+       coalesce(s.entries, 0) AS entries,
+       coalesce(s.bytes, 0) AS bytes,
+       coalesce(s.hits, 0) AS hits,
+       coalesce(s.misses, 0) AS misses,
+       coalesce(s.fills, 0) AS fills,
+       coalesce(s.fill_errors, 0) AS fill_errors,
+       coalesce(s.waits, 0) AS waits,
+       coalesce(s.evictions, 0) AS evictions,
+       coalesce(s.expirations, 0) AS expirations,
+       coalesce(s.invalidations, 0) AS invalidations,
+       coalesce(s.uncached, 0) AS uncached,
+       coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
+       coalesce(s.fill_time_max, 0) AS fill_time_max_ms
+  FROM atomiccache.registry r
+  LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
+GRANT SELECT ON atomiccache.caches TO PUBLIC;
+
+-- The shared memory of all caches of the server together.
+CREATE FUNCTION atomiccache.memory(
+    OUT limit_bytes bigint, OUT used_bytes bigint, OUT peak_bytes bigint,
+    OUT entries bigint, OUT buckets bigint, OUT fixed_bytes bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'atomiccache_memory'
+LANGUAGE C VOLATILE;
+
+-- The entries of one cache, for inspection (owner, superuser,
+-- pg_read_all_stats).
+CREATE FUNCTION atomiccache.entries(cache text)
+RETURNS TABLE (key text, state text, bytes bigint,
+               filled_at timestamptz, expires_at timestamptz)
+AS 'MODULE_PATHNAME', 'atomiccache_entries'
+LANGUAGE C VOLATILE;
+
+-- Forget the registry row of a cache whose accessor is dropped by plain
+-- DROP FUNCTION (or DROP ... CASCADE); its entries become unreachable and
+-- are reclaimed like any other garbage.
+CREATE FUNCTION atomiccache._forget(uid bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_forget'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION atomiccache._forget(bigint) FROM PUBLIC;
+
+CREATE FUNCTION atomiccache._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog
+AS $$
+DECLARE
+    u bigint;
+BEGIN
+    FOR u IN
+        DELETE FROM atomiccache.registry r
+         USING pg_catalog.pg_event_trigger_dropped_objects() d
+         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.objid = r.accessor::pg_catalog.oid
+        RETURNING r.uid
+    LOOP
+        PERFORM atomiccache._forget(u);
+    END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER atomiccache_sql_drop ON sql_drop
+    EXECUTE FUNCTION atomiccache._on_sql_drop();
+
+-- Fill functions and memoized functions named as DROP FUNCTION names them:
+-- 'f(integer)', or 'f' alone when only one function has that name.  A
+-- string literal goes to these (text is the preferred type of an untyped
+-- literal); a regprocedure value to the originals.
+CREATE FUNCTION atomiccache.create_cache(name text, fill text,
+                                         ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_create_cache_named'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_memoize_named'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.unmemoize(fn text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
+LANGUAGE C VOLATILE;
+
+-- The original body of a memoized function keeps the privileges and the
+-- owner of the function itself, whatever GRANT, REVOKE or ALTER does.
+-- (REASSIGN OWNED and DROP OWNED, which event triggers cannot see, treat
+-- both alike: they belong to the same role and have the same ACL.)
+CREATE FUNCTION atomiccache._on_ddl_end()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'atomiccache_on_ddl_end'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER atomiccache_ddl_end ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE', 'ALTER FUNCTION', 'ALTER ROUTINE')
+    EXECUTE FUNCTION atomiccache._on_ddl_end();
+
+-- Both event triggers fire under session_replication_role = replica too.
+ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER atomiccache_ddl_end ENABLE ALWAYS;
+
+COMMENT ON SCHEMA atomiccache IS
+    'atomiccache: cross-session result caches in shared memory';
+COMMENT ON TABLE atomiccache.registry IS
+    'The caches of this database; written only by the atomiccache functions';
+COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
+    'Create a cache filled by a function, and its accessor function';
+COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
+    'Create a cache filled by a function named as DROP FUNCTION names it, and its accessor function';
+COMMENT ON FUNCTION atomiccache.drop_cache(text) IS
+    'Drop a cache, its accessor and its entries';
+COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval) IS
+    'Make a function go through a cache of its own (same name and OID); returns its original body';
+COMMENT ON FUNCTION atomiccache.memoize(text, interval) IS
+    'Make a function named as DROP FUNCTION names it go through a cache of its own; returns its original body';
+COMMENT ON FUNCTION atomiccache.unmemoize(regprocedure) IS
+    'Give a memoized function its original body back and drop its cache';
+COMMENT ON FUNCTION atomiccache.unmemoize(text) IS
+    'Give a memoized function (named as DROP FUNCTION names it) its original body back';
+COMMENT ON FUNCTION atomiccache.contains(text, VARIADIC "any") IS
+    'Is there a ready, unexpired entry for this key?  Never fills, never waits';
+COMMENT ON FUNCTION atomiccache.contains(text) IS
+    'Is there a ready, unexpired entry for the key of a cache without arguments?';
+COMMENT ON FUNCTION atomiccache.invalidate(text, VARIADIC "any") IS
+    'Remove the entry of this key (after a fill in progress); true if one was removed';
+COMMENT ON FUNCTION atomiccache.invalidate(text) IS
+    'Remove the entry of a cache without arguments';
+COMMENT ON FUNCTION atomiccache.invalidate_all(text) IS
+    'Make every entry of a cache absent at once';
+COMMENT ON FUNCTION atomiccache.set(text, VARIADIC "any") IS
+    'Always refused: values come from the fill function';
+COMMENT ON FUNCTION atomiccache.set(text) IS
+    'Always refused: values come from the fill function';
+COMMENT ON FUNCTION atomiccache.reset_stats(text) IS
+    'Zero the counters of a cache, or of every cache the caller owns';
+COMMENT ON FUNCTION atomiccache._stats() IS
+    'The figures of the caches of this database (behind the view caches)';
+COMMENT ON VIEW atomiccache.caches IS
+    'One row per cache of this database: definition, entries, bytes and counters';
+COMMENT ON FUNCTION atomiccache.memory() IS
+    'The shared memory of all caches of the server';
+COMMENT ON FUNCTION atomiccache.entries(text) IS
+    'The entries of a cache (its owner, superusers and pg_read_all_stats only)';
+COMMENT ON FUNCTION atomiccache._forget(bigint) IS
+    'Internal: a dropped accessor''s cache becomes unreachable at commit';
+COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
+    'Internal: the sql_drop event trigger that forgets dropped caches';
+COMMENT ON FUNCTION atomiccache._on_ddl_end() IS
+    'Internal: the ddl_command_end event trigger that keeps fn_uncached''s privileges those of fn';

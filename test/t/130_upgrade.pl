@@ -1,0 +1,113 @@
+# Copyright (c) atomiccache contributors
+#
+# test/t/130_upgrade.pl -- ALTER EXTENSION atomiccache UPDATE from every
+# older version gives the objects of a fresh install (same members, same
+# definitions, privileges, comments and event trigger settings), and the
+# caches made under the older version keep working.
+
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->start;
+
+# Everything that makes up the installed extension, as text.
+my $objects = q{
+	WITH m AS (
+		SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+		 WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+		   AND d.deptype = 'e'
+		   AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e
+		                      WHERE e.extname = 'atomiccache'))
+	SELECT pg_catalog.pg_describe_object(m.classid, m.objid, 0) AS object,
+	       coalesce(pg_catalog.obj_description(m.objid,
+	                  (SELECT c.relname FROM pg_catalog.pg_class c
+	                    WHERE c.oid = m.classid)), '-') AS comment,
+	       CASE m.classid
+	         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+	           (SELECT pg_catalog.pg_get_functiondef(p.oid) || coalesce(p.proacl::text, '')
+	              FROM pg_catalog.pg_proc p WHERE p.oid = m.objid)
+	         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+	           (SELECT c.relkind::text || coalesce(c.relacl::text, '') ||
+	                   CASE c.relkind WHEN 'v' THEN pg_catalog.pg_get_viewdef(c.oid)
+	                   ELSE (SELECT string_agg(a.attname || ' ' ||
+	                                pg_catalog.format_type(a.atttypid, a.atttypmod) ||
+	                                ' ' || a.attnotnull, ', ' ORDER BY a.attnum)
+	                           FROM pg_catalog.pg_attribute a
+	                          WHERE a.attrelid = c.oid AND a.attnum > 0
+	                            AND NOT a.attisdropped) ||
+	                        (SELECT coalesce(string_agg(pg_catalog.pg_get_constraintdef(k.oid), ', '
+	                                                    ORDER BY k.conname), '')
+	                           FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid)
+	                   END
+	              FROM pg_catalog.pg_class c WHERE c.oid = m.objid)
+	         WHEN 'pg_catalog.pg_event_trigger'::pg_catalog.regclass THEN
+	           (SELECT t.evtevent || ' ' || t.evtenabled::text || ' ' ||
+	                   coalesce(t.evttags::text, '') || ' ' || t.evtfoid::pg_catalog.regproc
+	              FROM pg_catalog.pg_event_trigger t WHERE t.oid = m.objid)
+	         ELSE '' END AS definition
+	  FROM m
+	UNION ALL
+	SELECT 'schema ' || n.nspname, coalesce(pg_catalog.obj_description(n.oid, 'pg_namespace'), '-'),
+	       coalesce(n.nspacl::text, '')
+	  FROM pg_catalog.pg_namespace n WHERE n.nspname = 'atomiccache'
+	ORDER BY 1, 3};
+
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION atomiccache');
+my $fresh = $node->safe_psql('fresh', $objects);
+my $default = $node->safe_psql('fresh',
+	q{SELECT extversion FROM pg_extension WHERE extname = 'atomiccache'});
+
+my @older = split /\n/,
+  $node->safe_psql(
+	'postgres', qq{
+	SELECT version FROM pg_available_extension_versions
+	 WHERE name = 'atomiccache' AND version <> '$default'
+	 ORDER BY string_to_array(version, '.')::int[]});
+ok(@older > 0, 'there are older versions to update from: ' . join(', ', @older));
+
+for my $v (@older)
+{
+	my $db = 'from_' . ($v =~ s/\./_/gr);
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql(
+		$db, qq{
+		CREATE EXTENSION atomiccache VERSION '$v';
+		CREATE SEQUENCE fills;
+		CREATE FUNCTION f(k int) RETURNS text LANGUAGE sql
+			AS \$\$ SELECT k || '#' || nextval('fills') \$\$;
+		SELECT atomiccache.create_cache('c', 'f(int)'::regprocedure);
+		CREATE FUNCTION fib(n int) RETURNS numeric LANGUAGE sql
+			AS \$\$ SELECT CASE WHEN n < 2 THEN n::numeric ELSE fib(n - 1) + fib(n - 2) END \$\$;
+		SELECT atomiccache.memoize('fib(int)'::regprocedure);
+		SELECT c(1), fib(20);
+	});
+	$node->safe_psql($db, 'ALTER EXTENSION atomiccache UPDATE');
+	is($node->safe_psql($db, $objects),
+		$fresh, "$v updated to $default: the objects of a fresh install");
+
+	# the caches made before the update keep working
+	is( $node->safe_psql(
+			$db, q{
+		SELECT c(1), fib(20), fib(30),
+		       (SELECT fills FROM atomiccache.caches WHERE name = 'c')}),
+		'1#1|6765|832040|1',
+		"$v: caches made before the update still hit and fill");
+	$node->safe_psql($db,
+		q{SELECT atomiccache.unmemoize('fib(int)'), atomiccache.drop_cache('c')});
+	is( $node->safe_psql(
+			$db, q{SELECT count(*) FROM atomiccache.caches}),
+		'0', "$v: and can be dropped");
+}
+
+$node->stop;
+done_testing();
