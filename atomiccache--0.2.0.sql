@@ -184,18 +184,33 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
 LANGUAGE C VOLATILE;
 
--- The original body of a memoized function keeps the privileges and the
--- owner of the function itself, whatever GRANT, REVOKE or ALTER does.
+-- Keeps the caches consistent with the catalog they were made from (see
+-- ac_catalog_ddl_end in src/catalog.c): an accessor replaced by CREATE OR
+-- REPLACE ends its cache, accessors are never STRICT, a cache's owner is
+-- its accessor's, the original body of a memoized function keeps the
+-- privileges and the owner of the function itself, and a change of a
+-- fill function or of a type a cache uses invalidates the cache at commit.
 -- (REASSIGN OWNED and DROP OWNED, which event triggers cannot see, treat
--- both alike: they belong to the same role and have the same ACL.)
+-- fn and fn_uncached alike: same owner, same ACL.)
 CREATE FUNCTION atomiccache._on_ddl_end()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'atomiccache_on_ddl_end'
 LANGUAGE C;
 
 CREATE EVENT TRIGGER atomiccache_ddl_end ON ddl_command_end
-    WHEN TAG IN ('GRANT', 'REVOKE', 'ALTER FUNCTION', 'ALTER ROUTINE')
+    WHEN TAG IN ('CREATE FUNCTION', 'ALTER FUNCTION', 'ALTER ROUTINE',
+                 'GRANT', 'REVOKE', 'ALTER TYPE', 'ALTER DOMAIN',
+                 'ALTER TABLE', 'ALTER FOREIGN TABLE', 'CREATE VIEW',
+                 'ALTER VIEW', 'ALTER MATERIALIZED VIEW')
     EXECUTE FUNCTION atomiccache._on_ddl_end();
+
+-- The sql_drop trigger in C: a dropped accessor drops its cache, and the
+-- original body of a memoized function cannot be dropped alone.  Nothing
+-- runs as another role any more.
+CREATE OR REPLACE FUNCTION atomiccache._on_sql_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'atomiccache_on_sql_drop'
+LANGUAGE C;
 
 -- Both event triggers fire under session_replication_role = replica too.
 ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
@@ -244,8 +259,8 @@ COMMENT ON FUNCTION atomiccache.memory() IS
 COMMENT ON FUNCTION atomiccache.entries(text) IS
     'The entries of a cache (its owner, superusers and pg_read_all_stats only)';
 COMMENT ON FUNCTION atomiccache._forget(bigint) IS
-    'Internal: a dropped accessor''s cache becomes unreachable at commit';
+    'Internal (unused since 0.2.0): a dropped accessor''s cache becomes unreachable at commit';
 COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
     'Internal: the sql_drop event trigger that forgets dropped caches';
 COMMENT ON FUNCTION atomiccache._on_ddl_end() IS
-    'Internal: the ddl_command_end event trigger that keeps fn_uncached''s privileges those of fn';
+    'Internal: the ddl_command_end event trigger that keeps caches consistent with the catalog';

@@ -117,7 +117,8 @@ SELECT atomiccache.memoize('err_memo(integer)');
 SELECT atomiccache.memoize('err_memo(integer)');
 -- memoize the accessor of a cache
 SELECT atomiccache.memoize('err_c(integer)');
--- a cache already has the memoized function's name
+-- a cache already has the memoized function's name: the new cache is
+-- named after the function's qualified signature instead
 CREATE FUNCTION err_c(k text) RETURNS text
 LANGUAGE sql AS $$ SELECT k $$;
 SELECT atomiccache.memoize('err_c(text)');

@@ -244,9 +244,12 @@ SELECT atomiccache.contains('typ_multi', 1, 'a', true) AS yes,
        atomiccache.contains('typ_multi', NULL::integer, NULL::text, NULL::boolean) AS all_null,
        atomiccache.contains('typ_pair2', 12, '3') AS pair;
 
--- collation does not change the key: same bytes, same key
+-- the collation of the call is part of a text key (the fill may answer
+-- differently under another collation): "C" is another key, filled once
 SELECT typ_count() AS before \gset
-SELECT typ_text('abc' COLLATE "C");
+SELECT typ_text('abc' COLLATE "C") ~ '^ABC#' AS filled;
+SELECT typ_count() - :before AS fills;
+SELECT typ_text('abc' COLLATE "C") ~ '^ABC#' AS hit;
 SELECT typ_count() - :before AS fills;
 
 -- clean up

@@ -62,6 +62,7 @@ PG_FUNCTION_INFO_V1(atomiccache_create_cache_named);
 PG_FUNCTION_INFO_V1(atomiccache_memoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
+PG_FUNCTION_INFO_V1(atomiccache_on_sql_drop);
 
 typedef struct AcCallSite
 {
@@ -73,6 +74,8 @@ typedef struct AcCallSite
 	uint64		acl_generation; /* ac_local_generation at that check */
 	AcStatRow  *stats;
 	bool		busy;			/* a fill through this call state runs */
+	Oid			collation;		/* of the calls it serves (collatable keys) */
+	struct AcCallSite *next;	/* the call state of another collation */
 } AcCallSite;
 
 /*
@@ -174,12 +177,13 @@ check_fill_privilege(AcCacheInfo *info)
 }
 
 static AcCallSite *
-callsite_build(AcCacheInfo *info, MemoryContext cxt)
+callsite_build(AcCacheInfo *info, MemoryContext cxt, Oid collation)
 {
 	AcCallSite *cs = MemoryContextAllocZero(cxt, sizeof(AcCallSite));
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 
 	cs->info = info;
+	cs->collation = collation;
 	fmgr_info_cxt(info->fill, &cs->fill_flinfo, cxt);
 	initStringInfo(&cs->key);
 	cs->fill_fcinfo = palloc0(SizeForFunctionCallInfo(info->nargs));
@@ -208,8 +212,26 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 		cs->acl_generation = ac_local_generation;
 	}
 
+	/*
+	 * SPEC.md: a STRICT fill with a NULL argument gives NULL, unfilled and
+	 * uncached.  The fill's strictness as it is now (the info is reloaded
+	 * when the fill changes), never the accessor's: a strict C fill must
+	 * not see a NULL whatever was done to the accessor.
+	 */
+	if (info->fill_strict)
+	{
+		for (i = 0; i < info->nargs; i++)
+			if (fcinfo->args[i].isnull)
+			{
+				fcinfo->isnull = true;
+				return (Datum) 0;
+			}
+	}
+
 	call.generation = pg_atomic_read_u64(&desc->generation);
-	ac_key_begin(&cs->key, MyDatabaseId, (uint64) info->uid, call.generation);
+	ac_key_begin(&cs->key, MyDatabaseId,
+				 info->collatable ? fcinfo->fncollation : InvalidOid,
+				 (uint64) info->uid, call.generation);
 	for (i = 0; i < info->nargs; i++)
 	{
 		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
@@ -228,7 +250,10 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 
 	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
 	busy_push(cs, scratch);
-	result = ac_get(&call, &cs->key, hash, &isnull);
+	if (unlikely(ac_cache_changed_here(info->uid)))
+		result = ac_fill_uncached(&call, &isnull);
+	else
+		result = ac_get(&call, &cs->key, hash, &isnull);
 	busy_pop(cs);
 	cs->stats = call.stats;
 	fcinfo->isnull = isnull;
@@ -250,7 +275,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
 
 		if (info->callstate == NULL)
-			info->callstate = callsite_build(info, info->cxt);
+			info->callstate = callsite_build(info, info->cxt, fcinfo->fncollation);
 		if (ref == NULL)
 		{
 			ref = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(AcSiteRef));
@@ -260,10 +285,35 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 		ref->epoch = ac_catalog_epoch;
 	}
 	cs = ref->cs;
+
+	/*
+	 * A call state's fill FmgrInfo keeps what the fill function cached for
+	 * itself, and a SQL function caches its body parsed for the collation
+	 * of its first call.  So calls of another collation (with collatable
+	 * keys) get a call state of their own, kept with the others.
+	 */
+	if (unlikely(cs->info->collatable && cs->collation != fcinfo->fncollation))
+	{
+		AcCallSite *other;
+
+		AcCallSite *first = cs->info->callstate;
+
+		for (other = first; other != NULL; other = other->next)
+			if (other->collation == fcinfo->fncollation)
+				break;
+		if (other == NULL)
+		{
+			other = callsite_build(cs->info, cs->info->cxt, fcinfo->fncollation);
+			other->next = first->next;
+			first->next = other;
+		}
+		ref->cs = cs = other;
+	}
 	if (unlikely(cs->busy))
 	{
 		/* re-entered while our own fill runs: use a scratch call state */
-		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext);
+		AcCallSite *scratch = callsite_build(cs->info, CurrentMemoryContext,
+											 cs->collation);
 
 		return callsite_get(scratch, fcinfo, true);
 	}
@@ -380,7 +430,10 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 							   info->name, info->nargs, nkeys)));
 
 	generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
-	ac_key_begin(key, MyDatabaseId, (uint64) info->uid, generation);
+	/* the collation of this call: 'A' COLLATE "C" names another key */
+	ac_key_begin(key, MyDatabaseId,
+				 info->collatable ? PG_GET_COLLATION() : InvalidOid,
+				 (uint64) info->uid, generation);
 	for (i = 0; i < nkeys; i++)
 	{
 		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);
@@ -654,10 +707,8 @@ atomiccache_forget(PG_FUNCTION_ARGS)
 }
 
 /*
- * atomiccache._on_ddl_end(), the ddl_command_end event trigger of GRANT,
- * REVOKE and ALTER FUNCTION: the original body of a memoized function
- * (fn_uncached) keeps the privileges and the owner of the function itself
- * (README, Security).
+ * atomiccache._on_ddl_end(), the ddl_command_end event trigger that keeps
+ * the caches consistent with the catalog (catalog.c, ac_catalog_ddl_end).
  */
 Datum
 atomiccache_on_ddl_end(PG_FUNCTION_ARGS)
@@ -666,6 +717,21 @@ atomiccache_on_ddl_end(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("atomiccache._on_ddl_end() must be called as an event trigger")));
-	ac_sync_memoized_privileges();
+	ac_catalog_ddl_end(((EventTriggerData *) fcinfo->context)->parsetree);
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._on_sql_drop(), the sql_drop event trigger: dropped
+ * accessors drop their caches (catalog.c, ac_catalog_sql_drop).
+ */
+Datum
+atomiccache_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("atomiccache._on_sql_drop() must be called as an event trigger")));
+	ac_catalog_sql_drop();
 	PG_RETURN_VOID();
 }

@@ -41,17 +41,24 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/datetime.h"
@@ -62,10 +69,14 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+
+static void bump_ddl(void);
 
 uint64		ac_local_generation = 1;
 
@@ -231,18 +242,42 @@ desc_index(Oid dbid, uint64 uid)
 	return found;
 }
 
+/*
+ * A TTL in nanoseconds, counted as EXTRACT(EPOCH FROM ttl) counts an
+ * interval: a year is 365.25 days, a month of the remaining months 30
+ * days, a day 24 hours (the clock is monotonic, not a calendar).  At most
+ * 100 years: longer than any server runs, and far from the overflow of
+ * filled_at + ttl in nanoseconds; NULL is the way to say "never".
+ */
+#define AC_USECS_PER_YEAR	INT64CONST(31557600000000)	/* 365.25 days */
+#define AC_TTL_MAX_US		(100 * AC_USECS_PER_YEAR)
+
 static uint64
 interval_ns(Interval *ttl)
 {
 	int64		us;
+	int64		days_us;
+	int64		years_us;
+	int64		months_us;
+	bool		overflow;
 
-	us = ttl->time +
-		(int64) ttl->day * USECS_PER_DAY +
-		(int64) ttl->month * DAYS_PER_MONTH * USECS_PER_DAY;
-	if (us <= 0)
+	overflow = pg_mul_s64_overflow((int64) ttl->day, USECS_PER_DAY, &days_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month / MONTHS_PER_YEAR),
+							AC_USECS_PER_YEAR, &years_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month % MONTHS_PER_YEAR),
+							DAYS_PER_MONTH * USECS_PER_DAY, &months_us) ||
+		pg_add_s64_overflow(ttl->time, days_us, &us) ||
+		pg_add_s64_overflow(us, years_us, &us) ||
+		pg_add_s64_overflow(us, months_us, &us);
+	if (!overflow && us <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ttl must be positive"),
+				 errhint("Pass NULL for entries that never expire.")));
+	if (overflow || us > AC_TTL_MAX_US)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must not be longer than 100 years"),
 				 errhint("Pass NULL for entries that never expire.")));
 	return (uint64) us * 1000;
 }
@@ -284,12 +319,19 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
 	if (!HeapTupleIsValid(ptup))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("accessor of cache \"%s\" does not exist", info->name)));
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", info->name),
+				 errdetail("Its accessor was dropped while event triggers did not fire; the cache counts as dropped."),
+				 errhint("Create it again with atomiccache.create_cache().")));
 	pform = (Form_pg_proc) GETSTRUCT(ptup);
 	info->nargs = pform->pronargs;
+	info->collatable = false;
 	for (i = 0; i < info->nargs; i++)
+	{
 		ac_type_info(pform->proargtypes.values[i], &info->args[i]);
+		if (type_is_collatable(pform->proargtypes.values[i]))
+			info->collatable = true;
+	}
 	ac_type_info(pform->prorettype, &info->result);
 	ReleaseSysCache(ptup);
 	info->fill_strict = func_strict(info->fill);
@@ -334,6 +376,29 @@ registry_spi_begin(RegistrySpi *rs, bool as_owner)
 		elog(ERROR, "SPI_connect failed");
 }
 
+/*
+ * Run a registry statement with the latest snapshot, as catalog reads
+ * are: the registry goes with pg_proc, which a REPEATABLE READ transaction
+ * also reads fresh; with the transaction's snapshot the two could
+ * disagree about a cache made or dropped meanwhile (and a DELETE of a row
+ * another transaction deleted would fail to serialize).
+ */
+static int
+registry_exec(const char *sql, int nargs, Oid *types, Datum *values,
+			  const char *nulls, bool read_only, long tcount)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+	int			ret;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare a statement on atomiccache.registry: %s",
+			 SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+							   InvalidSnapshot, read_only, false, tcount);
+	SPI_freeplan(plan);
+	return ret;
+}
+
 static void
 registry_spi_end(RegistrySpi *rs)
 {
@@ -360,7 +425,8 @@ load_info(const char *cond, Oid argtype, Datum arg)
 					 " r.memoized"
 					 " FROM atomiccache.registry r WHERE %s", cond);
 	registry_spi_begin(&rs, false);
-	ret = SPI_execute_with_args(sql.data, 1, &argtype, &arg, NULL, true, 1);
+	/* the latest snapshot: see what this statement wrote (create, then call) */
+	ret = registry_exec(sql.data, 1, &argtype, &arg, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry: %s",
 			 SPI_result_code_string(ret));
@@ -458,7 +524,19 @@ ac_info_by_name(const char *name)
 void
 ac_check_owner(const AcCacheInfo *info)
 {
-	if (!has_privs_of_role(GetUserId(), info->owner))
+	/*
+	 * The owner of the accessor as it is now: REASSIGN OWNED fires no event
+	 * trigger, so the registry's copy may lag.
+	 */
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
+	Oid			owner = info->owner;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+		ReleaseSysCache(tup);
+	}
+	if (!has_privs_of_role(GetUserId(), owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of cache \"%s\"", info->name)));
@@ -551,28 +629,54 @@ registry_write(const char *sql, int nargs, Oid *types, Datum *values,
 	int			ret;
 
 	registry_spi_begin(&rs, true);
-	ret = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	ret = registry_exec(sql, nargs, types, values, nulls, false, 0);
 	if (ret < 0)
 		elog(ERROR, "could not write atomiccache.registry: %s",
 			 SPI_result_code_string(ret));
 	registry_spi_end(&rs);
 }
 
+static void registry_delete(int64 uid);
+
 static bool
 registry_has_name(const char *name)
 {
 	bool		found;
+	bool		isnull;
 	Oid			t = TEXTOID;
 	Datum		v = CStringGetTextDatum(name);
+	Oid			accessor = InvalidOid;
+	int64		uid = 0;
 	RegistrySpi rs;
 
 	registry_spi_begin(&rs, false);
-	if (SPI_execute_with_args("SELECT 1 FROM atomiccache.registry r"
-							  " WHERE r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text",
-							  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
+	if (registry_exec("SELECT r.accessor::pg_catalog.oid, r.uid"
+					  " FROM atomiccache.registry r"
+					  " WHERE r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+					  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry");
 	found = SPI_processed > 0;
+	if (found)
+	{
+		accessor = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+		uid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 2, &isnull));
+	}
 	registry_spi_end(&rs);
+
+	/*
+	 * A row whose accessor is gone (dropped while event triggers did not
+	 * fire) is a dropped cache: it must not hold the name forever.
+	 */
+	if (found && !SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(accessor)))
+	{
+		registry_delete(uid);
+		ac_retire_cache_at_commit(uid);
+		CommandCounterIncrement();
+		bump_ddl();
+		found = false;
+	}
 	return found;
 }
 
@@ -586,7 +690,8 @@ ac_cache_names(void)
 	uint64		i;
 
 	registry_spi_begin(&rs, false);
-	if (SPI_execute("SELECT r.name FROM atomiccache.registry r", true, 0) != SPI_OK_SELECT)
+	if (registry_exec("SELECT r.name FROM atomiccache.registry r",
+					  0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -642,6 +747,21 @@ registry_delete(int64 uid)
 				   1, &t, &v, NULL);
 }
 
+static void
+registry_set_owner(int64 uid, Oid owner)
+{
+	Oid			types[2] = {OIDOID, INT8OID};
+	Datum		values[2];
+
+	values[0] = ObjectIdGetDatum(owner);
+	values[1] = Int64GetDatum(uid);
+	registry_write("UPDATE atomiccache.registry r"
+				   " SET owner = $1::pg_catalog.oid::pg_catalog.regrole"
+				   " WHERE r.uid OPERATOR(pg_catalog.=) $2::pg_catalog.int8",
+				   2, types, values, NULL);
+	bump_ddl();
+}
+
 static uint64
 new_uid(void)
 {
@@ -675,20 +795,38 @@ typedef struct PendingRetire
 {
 	int64		uid;
 	int			level;
+	bool		drop;			/* false: invalidate_all at commit */
 } PendingRetire;
 
 static List *pending_retires = NIL;
 
-void
-ac_retire_cache_at_commit(int64 uid)
+static void
+at_commit(int64 uid, bool drop)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	PendingRetire *pr = palloc(sizeof(PendingRetire));
 
 	pr->uid = uid;
 	pr->level = GetCurrentTransactionNestLevel();
+	pr->drop = drop;
 	pending_retires = lappend(pending_retires, pr);
 	MemoryContextSwitchTo(old);
+}
+
+void
+ac_retire_cache_at_commit(int64 uid)
+{
+	at_commit(uid, true);
+}
+
+/*
+ * Every entry of the cache becomes absent when this transaction commits
+ * (a change of its fill or of its types, seen by every backend then).
+ */
+static void
+invalidate_cache_at_commit(int64 uid)
+{
+	at_commit(uid, false);
 }
 
 /* Find a descriptor without claiming one; -1 if the cache never had one. */
@@ -742,15 +880,26 @@ ac_catalog_xact_end(bool commit)
 		list_free(keep);
 	}
 
-	if (commit && ac_descs != NULL)
+	/*
+	 * Commit: drops and invalidations take effect.  Abort: drops are
+	 * forgotten, but invalidations take effect too, since this transaction
+	 * may have filled entries with the definition it rolled back (its own
+	 * calls bypass the cache meanwhile, see ac_cache_changed_here, but a
+	 * fill it ran for another cache may have called this one).
+	 */
+	if (ac_descs != NULL)
 		foreach(lc, pending_retires)
 		{
 			PendingRetire *pr = lfirst(lc);
-			int			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
+			int			idx;
 
+			if (!commit && pr->drop)
+				continue;
+			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
 			if (idx >= 0)
 			{
-				pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
+				if (pr->drop)
+					pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
 				pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
 			}
 		}
@@ -783,8 +932,9 @@ ac_catalog_pre_prepare(void)
 	if (pending_retires != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot PREPARE a transaction that dropped an atomiccache cache"),
-				 errhint("Drop caches in a transaction that commits directly.")));
+				 errmsg("cannot PREPARE a transaction that dropped or changed an atomiccache cache"),
+				 errdetail("It dropped a cache, or changed a fill function or a type a cache uses."),
+				 errhint("Make such changes in a transaction that commits directly.")));
 }
 
 void
@@ -797,8 +947,41 @@ ac_catalog_subxact_abort(int level)
 		PendingRetire *pr = lfirst(lc);
 
 		if (pr->level >= level)
+		{
+			/* an invalidation rolled back still invalidates (see above) */
+			if (!pr->drop && ac_descs != NULL)
+			{
+				int			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
+
+				if (idx >= 0)
+					pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+			}
 			pending_retires = foreach_delete_current(pending_retires, lc);
+		}
 	}
+}
+
+/*
+ * Did this transaction change the fill (or a type) of this cache?  Then
+ * its own calls must not publish values of a definition that other
+ * sessions do not have yet (and may never have, if it rolls back).  Cheap
+ * when the transaction changed nothing.
+ */
+bool
+ac_cache_changed_here(int64 uid)
+{
+	ListCell   *lc;
+
+	if (likely(pending_retires == NIL))
+		return false;
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->uid == uid && !pr->drop)
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -868,6 +1051,54 @@ accessor_parallel(char fill_parallel)
 	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
 }
 
+static List *proc_defaults(HeapTuple tup);
+static bool is_accessor(HeapTuple ptup);
+
+/*
+ * The names of a function's input arguments, as a text[] for
+ * ProcedureCreate (the accessor takes those only), or NULL if they have
+ * none.
+ */
+static Datum
+in_argnames(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	Datum	   *names;
+	int			nnames;
+	Datum	   *modes = NULL;
+	int			nmodes = 0;
+	Datum	   *in;
+	int			nin = 0;
+	bool		isnull;
+	bool		any = false;
+	Datum		d;
+	int			i;
+
+	d = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargnames, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &names, NULL, &nnames);
+	d = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargmodes, &isnull);
+	if (!isnull)
+		deconstruct_array(DatumGetArrayTypeP(d), CHAROID, 1, true, TYPALIGN_CHAR,
+						  &modes, NULL, &nmodes);
+	in = palloc(sizeof(Datum) * Max(p->pronargs, 1));
+	for (i = 0; i < nnames && nin < p->pronargs; i++)
+	{
+		char		mode = i < nmodes ? DatumGetChar(modes[i]) : PROARGMODE_IN;
+
+		if (mode == PROARGMODE_OUT || mode == PROARGMODE_TABLE)
+			continue;
+		in[nin++] = names[i];
+		if (VARSIZE_ANY_EXHDR(DatumGetTextPP(names[i])) > 0)
+			any = true;
+	}
+	if (!any || nin != p->pronargs)
+		return PointerGetDatum(NULL);
+	return PointerGetDatum(construct_array(in, nin, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 Oid
 ac_create_cache(const char *name, Oid fill, Interval *ttl)
 {
@@ -879,7 +1110,6 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	AclResult	aclresult;
 	ObjectAddress addr;
 	Datum		argnames;
-	bool		isnull;
 	uint64		uid;
 
 	ptup = ddl_begin(fill, ttl);
@@ -895,25 +1125,35 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(nsp));
 	check_name_free(name, objname, nsp, &p->proargtypes);
+	if (isAnyTempNamespace(nsp) || isAnyTempNamespace(p->pronamespace))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a cache cannot use a temporary function"),
+				 errdetail("Its %s would be dropped at the end of the session, without its cache.",
+						   isAnyTempNamespace(nsp) ? "accessor" : "fill function"),
+				 errhint("Create the fill function and the accessor in a permanent schema.")));
+	if (OidIsValid(p->provariadic))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot be a fill function", format_procedure(fill)),
+				 errdetail("It takes a VARIADIC argument."),
+				 errhint("Wrap it in a function with a fixed argument list, e.g. taking an array.")));
 
-	/* input argument names, when the fill has no OUT arguments */
-	argnames = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargnames, &isnull);
-	if (isnull ||
-		!heap_attisnull(ptup, Anum_pg_proc_proallargtypes, NULL))
-		argnames = PointerGetDatum(NULL);
+	argnames = in_argnames(ptup);
 
 	addr = ProcedureCreate(objname, nsp, false, false,
 						   p->prorettype, GetUserId(),
 						   ClanguageId, InvalidOid,
 						   "atomiccache_accessor", "$libdir/atomiccache",
 						   NULL, PROKIND_FUNCTION,
-						   false, false, p->proisstrict,
+	/* never STRICT: the fill's strictness is applied at each call */
+						   false, false, false,
 						   p->provolatile == PROVOLATILE_VOLATILE ?
 						   PROVOLATILE_VOLATILE : PROVOLATILE_STABLE,
 						   accessor_parallel(p->proparallel),
 						   &p->proargtypes,
 						   PointerGetDatum(NULL), PointerGetDatum(NULL),
-						   argnames, NIL,
+						   argnames, proc_defaults(ptup),
 						   PointerGetDatum(NULL), PointerGetDatum(NULL),
 						   InvalidOid, p->procost, 0);
 	depend_on(ProcedureRelationId, addr.objectId, ProcedureRelationId, fill,
@@ -1044,47 +1284,342 @@ sync_proc_privileges(Oid from, Oid to)
 	table_close(rel, RowExclusiveLock);
 }
 
-/*
- * After GRANT, REVOKE and ALTER FUNCTION (... OWNER TO): the original
- * body of every memoized function of this database (fn_uncached) gets the
- * owner and the privileges of the function itself again, so that a role
- * that may not execute fn may not execute fn_uncached either, whatever
- * the order of the commands.  fn is the one users GRANT on; a GRANT on
- * fn_uncached alone is undone.
- */
-void
-ac_sync_memoized_privileges(void)
+/* Does type t use one of the types in changed (as itself, its base
+ * type, its element type, a range's subtype or a column)? */
+static bool
+type_uses(Oid t, List *changed, int depth)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	RegistrySpi rs;
-	List	   *pairs = NIL;
-	ListCell   *lc;
+	Oid			elem;
+	char		typtype;
+
+	if (list_member_oid(changed, t))
+		return true;
+	if (depth > 8)
+		return true;			/* deep enough: say yes, at worst a refill */
+	typtype = get_typtype(t);
+	if (typtype == TYPTYPE_DOMAIN)
+		return type_uses(getBaseType(t), changed, depth + 1);
+	if (OidIsValid(elem = get_element_type(t)))
+		return type_uses(elem, changed, depth + 1);
+	if (typtype == TYPTYPE_RANGE)
+		return type_uses(get_range_subtype(t), changed, depth + 1);
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return type_uses(get_multirange_range(t), changed, depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		/* from the syscache, without locking the relation */
+		Oid			relid = get_typ_typrelid(t);
+		HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		int			natts = 0;
+		int			i;
+
+		if (HeapTupleIsValid(reltup))
+		{
+			natts = ((Form_pg_class) GETSTRUCT(reltup))->relnatts;
+			ReleaseSysCache(reltup);
+		}
+
+		for (i = 1; i <= natts; i++)
+		{
+			Oid			atttype = get_atttype(relid, (AttrNumber) i);
+
+			/* dropped columns have no type */
+			if (OidIsValid(atttype) && type_uses(atttype, changed, depth + 1))
+				return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+static bool
+func_is_secdef(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		secdef = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		secdef = ((Form_pg_proc) GETSTRUCT(tup))->prosecdef;
+		ReleaseSysCache(tup);
+	}
+	return secdef;
+}
+
+/* One registry row, as the event triggers read it. */
+typedef struct RegistryRow
+{
+	int64		uid;
+	Oid			accessor;
+	Oid			fill;
+	Oid			owner;
+	bool		memoized;
+} RegistryRow;
+
+/*
+ * All rows of the registry, in cxt.  Inside registry_spi_begin/end.
+ */
+static List *
+registry_rows(MemoryContext cxt)
+{
+	List	   *rows = NIL;
 	uint64		i;
 
-	registry_spi_begin(&rs, false);
-	if (SPI_execute("SELECT r.accessor::pg_catalog.oid, r.fill::pg_catalog.oid"
-					" FROM atomiccache.registry r WHERE r.memoized",
-					true, 0) != SPI_OK_SELECT)
+	if (registry_exec("SELECT r.uid, r.accessor::pg_catalog.oid,"
+					  " r.fill::pg_catalog.oid, r.owner::pg_catalog.oid, r.memoized"
+					  " FROM atomiccache.registry r",
+					  0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read atomiccache.registry");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		RegistryRow *row = palloc(sizeof(RegistryRow));
 		bool		isnull;
-		Oid		   *pair = palloc(2 * sizeof(Oid));
 
-		pair[0] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												 SPI_tuptable->tupdesc, 1, &isnull));
-		pair[1] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-												 SPI_tuptable->tupdesc, 2, &isnull));
-		pairs = lappend(pairs, pair);
+		row->uid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		row->accessor = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		row->fill = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		row->memoized = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		rows = lappend(rows, row);
 		MemoryContextSwitchTo(spicxt);
 	}
-	registry_spi_end(&rs);
-	foreach(lc, pairs)
-	{
-		Oid		   *pair = lfirst(lc);
+	return rows;
+}
 
-		sync_proc_privileges(pair[0], pair[1]);
+/*
+ * The sql_drop event trigger.  A dropped accessor (DROP FUNCTION, DROP
+ * ... CASCADE, DROP SCHEMA) drops its cache: the registry row goes now,
+ * the entries become unreachable at commit.  The original body of a
+ * memoized function cannot be dropped without the function: that would
+ * leave a function whose every call fails.
+ */
+void
+ac_catalog_sql_drop(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	RegistrySpi rs;
+	List	   *rows;
+	List	   *dropped = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	ac_attach();
+	registry_spi_begin(&rs, false);
+	rows = registry_rows(cxt);
+	if (rows != NIL)
+	{
+		if (SPI_execute("SELECT d.classid, d.objid"
+						" FROM pg_catalog.pg_event_trigger_dropped_objects() d",
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the dropped objects");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+			bool		n1,
+						n2;
+			Oid			classid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																 SPI_tuptable->tupdesc, 1, &n1));
+			Oid			objid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															   SPI_tuptable->tupdesc, 2, &n2));
+
+			if (!n1 && !n2 && classid == ProcedureRelationId)
+				dropped = lappend_oid(dropped, objid);
+			MemoryContextSwitchTo(spicxt);
+		}
+	}
+	registry_spi_end(&rs);
+
+	foreach(lc, rows)
+	{
+		RegistryRow *row = lfirst(lc);
+
+		if (list_member_oid(dropped, row->accessor))
+		{
+			registry_delete(row->uid);
+			ac_retire_cache_at_commit(row->uid);
+			bump_ddl();
+		}
+		else if (row->memoized && list_member_oid(dropped, row->fill))
+		{
+			HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
+			char	   *fn = HeapTupleIsValid(tup) ?
+				format_procedure(row->accessor) : "?";
+
+			if (HeapTupleIsValid(tup))
+				ReleaseSysCache(tup);
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop the original body of the memoized function %s alone", fn),
+					 errdetail("The function would fail on every call."),
+					 errhint("Drop the function %s too, or unmemoize it first.", fn)));
+		}
+	}
+}
+
+/*
+ * The cache's accessor was dropped, or replaced by CREATE OR REPLACE
+ * FUNCTION: the cache goes (at commit), and so does the original body of
+ * a memoized function (the user's new body stands).
+ */
+static void
+end_cache(RegistryRow *row)
+{
+	registry_delete(row->uid);
+	ac_retire_cache_at_commit(row->uid);
+	if (row->memoized && SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
+	{
+		ObjectAddress addr;
+
+		ObjectAddressSet(addr, ProcedureRelationId, row->fill);
+		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	}
+	CommandCounterIncrement();
+	bump_ddl();
+}
+
+/*
+ * The ddl_command_end event trigger (CREATE FUNCTION, ALTER FUNCTION,
+ * GRANT, REVOKE, ALTER TYPE, ALTER DOMAIN, ALTER TABLE): keep every cache
+ * of this database consistent with the catalog it was made from.
+ *
+ *	- An accessor replaced by CREATE OR REPLACE FUNCTION (it is no longer
+ *	  our C function) ends its cache; for a memoized function, that ends
+ *	  the memoization cleanly, the new body standing.  A registry row whose
+ *	  accessor is gone (dropped while event triggers did not fire) goes.
+ *	- No accessor may have been made STRICT: it applies its fill's
+ *	  strictness at each call, and would disagree with a fill that is not.
+ *	- The cache's owner follows its accessor's owner.
+ *	- The original body of a memoized function (fn_uncached) gets the owner
+ *	  and the privileges of the function itself again, whatever the order
+ *	  of the commands: fn is the one users GRANT on; a GRANT on
+ *	  fn_uncached alone is undone.
+ *	- A fill function that changed (CREATE OR REPLACE, ALTER FUNCTION: its
+ *	  body, volatility, strictness, settings, security) invalidates its
+ *	  caches when the transaction commits, in every backend.  So does a
+ *	  change of a type that a cache's keys or values use (ALTER TYPE,
+ *	  ALTER DOMAIN, ALTER TABLE of a table whose row type it is): a value
+ *	  of the old layout, or one that a new constraint rejects, is never
+ *	  served again.
+ */
+void
+ac_catalog_ddl_end(Node *parsetree)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	RegistrySpi rs;
+	List	   *rows = NIL;
+	List	   *procs = NIL;
+	List	   *types = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	/*
+	 * What counts as a change: a new definition of a function, or of its
+	 * attributes, and a change of a type's layout or constraints.  A
+	 * rename, a move to another schema or a new owner changes neither
+	 * (except the owner of a SECURITY DEFINER fill, which runs as it).
+	 */
+	bool		defines = IsA(parsetree, CreateFunctionStmt) ||
+		IsA(parsetree, AlterFunctionStmt);
+	bool		new_owner = IsA(parsetree, AlterOwnerStmt);
+	bool		retypes = !IsA(parsetree, RenameStmt) &&
+		!IsA(parsetree, AlterOwnerStmt) &&
+		!IsA(parsetree, AlterObjectSchemaStmt) &&
+		!IsA(parsetree, GrantStmt) &&
+		!defines;
+
+	ac_attach();
+	registry_spi_begin(&rs, false);
+	rows = registry_rows(cxt);
+	if (rows != NIL)
+	{
+		/* the objects the commands changed */
+		if (SPI_execute("SELECT c.classid, c.objid"
+						" FROM pg_catalog.pg_event_trigger_ddl_commands() c",
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the commands of the event trigger");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		n1,
+						n2;
+			Oid			classid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
+			Oid			objid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
+
+			if (!n1 && !n2)
+			{
+				if (classid == ProcedureRelationId &&
+					(defines || (new_owner && func_is_secdef(objid))))
+					procs = lappend_oid(procs, objid);
+				else if (classid == TypeRelationId && retypes)
+					types = lappend_oid(types, objid);
+				else if (classid == RelationRelationId && retypes &&
+						 OidIsValid(get_rel_type_id(objid)))
+					types = lappend_oid(types, get_rel_type_id(objid));
+			}
+			MemoryContextSwitchTo(spicxt);
+		}
+	}
+	registry_spi_end(&rs);
+
+	foreach(lc, rows)
+	{
+		RegistryRow *row = lfirst(lc);
+		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
+		Form_pg_proc p;
+		bool		invalidate = false;
+		int			j;
+
+		if (!HeapTupleIsValid(ptup))
+		{
+			end_cache(row);
+			continue;
+		}
+		if (!is_accessor(ptup))
+		{
+			ReleaseSysCache(ptup);
+			end_cache(row);
+			continue;
+		}
+		p = (Form_pg_proc) GETSTRUCT(ptup);
+		if (p->proisstrict)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+					 errmsg("the accessor %s of an atomiccache cache cannot be STRICT",
+							format_procedure(row->accessor)),
+					 errhint("An accessor follows the strictness of its fill function, %s: change that one instead.",
+							 format_procedure(row->fill))));
+		if (p->provolatile == PROVOLATILE_IMMUTABLE ||
+			p->proparallel == PROPARALLEL_SAFE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+					 errmsg("the accessor %s of an atomiccache cache cannot be %s",
+							format_procedure(row->accessor),
+							p->provolatile == PROVOLATILE_IMMUTABLE ?
+							"IMMUTABLE" : "PARALLEL SAFE"),
+					 errdetail(p->provolatile == PROVOLATILE_IMMUTABLE ?
+							   "Its value changes when the cache is invalidated." :
+							   "A parallel worker could wait for a fill by its own leader, which waits for it.")));
+		if (p->proowner != row->owner)
+			registry_set_owner(row->uid, p->proowner);
+		if (row->memoized)
+			sync_proc_privileges(row->accessor, row->fill);
+
+		if (list_member_oid(procs, row->fill))
+			invalidate = true;
+		if (types != NIL)
+		{
+			if (type_uses(p->prorettype, types, 0))
+				invalidate = true;
+			for (j = 0; j < p->pronargs && !invalidate; j++)
+				invalidate = type_uses(p->proargtypes.values[j], types, 0);
+		}
+		ReleaseSysCache(ptup);
+		if (invalidate)
+			invalidate_cache_at_commit(row->uid);
 	}
 }
 
@@ -1140,7 +1675,9 @@ replace_definition(HeapTuple target, HeapTuple source)
 					source ? proc_sqlbody(source) : NULL,
 					t->prokind,
 					source ? s->prosecdef : false,
-					s->proleakproof, s->proisstrict,
+					s->proleakproof,
+	/* an accessor is never STRICT: the fill's strictness applies per call */
+					source ? s->proisstrict : false,
 	/* an accessor is never IMMUTABLE: its value changes on invalidate */
 					(source == NULL && s->provolatile == PROVOLATILE_IMMUTABLE) ?
 					PROVOLATILE_STABLE : s->provolatile,
@@ -1168,6 +1705,64 @@ is_accessor(HeapTuple ptup)
 	return src != NULL && strcmp(src, "atomiccache_accessor") == 0;
 }
 
+/*
+ * What memoize cannot do in place: functions with OUT, INOUT, TABLE or
+ * VARIADIC arguments (the accessor takes the IN arguments only), and an
+ * IMMUTABLE function that an index, a constraint, a column default or a
+ * generated column relies on (the accessor is STABLE: such an index could
+ * no longer be rebuilt).
+ */
+static void
+check_memoizable(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!heap_attisnull(ptup, Anum_pg_proc_proallargtypes, NULL) ||
+		OidIsValid(p->provariadic))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
+				 errdetail("It has OUT, INOUT, TABLE or VARIADIC arguments."),
+				 errhint("Create a cache over it with atomiccache.create_cache(), or memoize a function with IN arguments only.")));
+	if (p->provolatile != PROVOLATILE_IMMUTABLE)
+		return;
+
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(p->oid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress obj;
+
+		if (d->classid != RelationRelationId &&
+			d->classid != AttrDefaultRelationId &&
+			d->classid != ConstraintRelationId)
+			continue;
+		if (d->classid == RelationRelationId &&
+			get_rel_relkind(d->objid) != RELKIND_INDEX &&
+			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_INDEX &&
+			d->objsubid == 0)
+			continue;
+		ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
+				 errdetail("%s relies on it being IMMUTABLE, and a memoized function is STABLE.",
+						   getObjectDescription(&obj, false)),
+				 errhint("Create a cache over it with atomiccache.create_cache() and call the accessor where a cached value is wanted.")));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
 Oid
 ac_memoize(Oid fn, Interval *ttl)
 {
@@ -1175,6 +1770,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	Form_pg_proc p;
 	char	   *name;
 	char	   *fillname;
+	char	   *cachename;
 	AclResult	aclresult;
 	ObjectAddress fill;
 
@@ -1189,6 +1785,12 @@ ac_memoize(Oid fn, Interval *ttl)
 	check_fill_function(ptup);
 	if (!ac_proc_ownercheck(fn, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, name);
+	check_memoizable(ptup);
+	if (isAnyTempNamespace(p->pronamespace))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize temporary function %s", format_procedure(fn)),
+				 errdetail("It would be dropped at the end of the session, without its cache.")));
 	aclresult = ac_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, name);
@@ -1196,13 +1798,35 @@ ac_memoize(Oid fn, Interval *ttl)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(p->pronamespace));
 
+	/*
+	 * The cache is named after the function; an overload, or a function of
+	 * the same name in another schema, whose name is taken already gets its
+	 * qualified signature as its cache's name.
+	 */
+	if (registry_has_name(name))
+	{
+		StringInfoData buf;
+		int			i;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s(",
+						 quote_qualified_identifier(get_namespace_name(p->pronamespace),
+													name));
+		for (i = 0; i < p->pronargs; i++)
+			appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
+							 format_type_be(p->proargtypes.values[i]));
+		appendStringInfoChar(&buf, ')');
+		cachename = buf.data;
+	}
+	else
+		cachename = name;
 	fillname = psprintf("%s_uncached", name);
 	if (strlen(fillname) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
 				 errmsg("function name \"%s\" is too long to memoize", name),
 				 errdetail("The fill function would be called \"%s\".", fillname)));
-	check_name_free(name, fillname, p->pronamespace, &p->proargtypes);
+	check_name_free(cachename, fillname, p->pronamespace, &p->proargtypes);
 
 	/* 1. the original body moves to a new function, name_uncached */
 	fill = ProcedureCreate(fillname, p->pronamespace, false, false,
@@ -1221,7 +1845,12 @@ ac_memoize(Oid fn, Interval *ttl)
 						   p->prosupport, p->procost, p->prorows);
 	CommandCounterIncrement();
 	sync_proc_privileges(fn, fill.objectId);
-	/* dropping the memoized function drops its fill */
+	/*
+	 * The original body goes when the function goes.  It cannot be dropped
+	 * alone either: the sql_drop event trigger refuses that (an internal
+	 * dependency would say so too, but pg_dump leaves out functions with
+	 * one).
+	 */
 	depend_on(ProcedureRelationId, fill.objectId, ProcedureRelationId, fn,
 			  DEPENDENCY_AUTO);
 
@@ -1231,7 +1860,7 @@ ac_memoize(Oid fn, Interval *ttl)
 			  DEPENDENCY_NORMAL);
 	CommandCounterIncrement();
 
-	registry_insert(name, new_uid(), fn, fill.objectId, ttl, p->proowner, true);
+	registry_insert(cachename, new_uid(), fn, fill.objectId, ttl, p->proowner, true);
 	bump_ddl();
 	return fill.objectId;
 }

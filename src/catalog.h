@@ -31,7 +31,8 @@ typedef struct AcCacheInfo
 	Oid			owner;
 	uint64		ttl_ns;			/* 0: never expires */
 	bool		memoized;
-	bool		fill_strict;
+	bool		fill_strict;	/* as the fill is now (reloaded on change) */
+	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;
 	int			nargs;
 	AcTypeInfo	result;
@@ -51,7 +52,9 @@ extern AcCacheInfo *ac_info_by_name(const char *name);
 extern void ac_check_owner(const AcCacheInfo *info);
 extern List *ac_cache_names(void);
 extern Oid	ac_function_by_name(const char *spec);
-extern void ac_sync_memoized_privileges(void);
+extern void ac_catalog_ddl_end(Node *parsetree);
+extern void ac_catalog_sql_drop(void);
+extern bool ac_cache_changed_here(int64 uid);
 
 extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
 extern void ac_drop_cache(AcCacheInfo *info);

@@ -179,6 +179,19 @@ error_is_transient(int code)
 	 * Beyond SPEC.md's list: "stack depth limit exceeded" depends on the
 	 * caller's max_stack_depth and call depth, not on the key.
 	 */
+	/*
+	 * Also beyond it: a privilege error (42501, e.g. no SELECT on a table
+	 * the fill reads) says something about the caller, not the key; cached,
+	 * it would deny every other role too.
+	 */
+	/*
+	 * And class 42 (undefined table, function or column, ...) and 3F000: in
+	 * a fill that works for its owner, they come from the caller's session
+	 * (search_path, temporary objects), not from the key.
+	 */
+	if (cat == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+		code == ERRCODE_INVALID_SCHEMA_NAME)
+		return true;
 	return code == ERRCODE_STATEMENT_TOO_COMPLEX ||
 		code == ERRCODE_T_R_SERIALIZATION_FAILURE ||
 		code == ERRCODE_T_R_DEADLOCK_DETECTED ||
@@ -322,8 +335,8 @@ wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 }
 
 /* Run the fill without a reservation and without storing its value. */
-static Datum
-fill_uncached(AcFillCall *call, bool *isnull)
+Datum
+ac_fill_uncached(AcFillCall *call, bool *isnull)
 {
 	Datum		v;
 
@@ -417,7 +430,7 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 							case WAIT_VALUE:
 								return v;
 							case WAIT_UNCACHED:
-								return fill_uncached(call, isnull);
+								return ac_fill_uncached(call, isnull);
 							case WAIT_AGAIN:
 								break;
 						}
@@ -463,7 +476,7 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		{
 			/* no memory for even the reservation: fill uncached */
 			ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
-			return fill_uncached(call, isnull);
+			return ac_fill_uncached(call, isnull);
 		}
 		ac_read_begin();
 		e = ac_table_insert(newe);

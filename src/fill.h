@@ -35,6 +35,7 @@ extern void ac_fill_release(int min_level);
 extern void ac_fill_reserve(void);
 extern uint64 ac_pin_and_wait(AcEntry *e, const char *cache_name);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
+extern Datum ac_fill_uncached(AcFillCall *call, bool *isnull);
 
 /* wait.c */
 extern uint64 ac_wait_fill(AcEntry *entry, const char *cache_name);

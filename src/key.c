@@ -4,7 +4,9 @@
  *	  Key images and value images of atomiccache.
  *
  * A key image is the binary form of a cache key: a header naming the
- * database, the cache (its uid) and the cache's generation, then each
+ * database, the collation of the call (when a key argument has a
+ * collatable type: the fill may answer 'I' differently under two
+ * collations), the cache (its uid) and the cache's generation, then each
  * argument in order: one byte saying whether it is NULL, and the value's
  * bytes.  By-value and fixed-length values contribute their typlen bytes;
  * varlena values are detoasted and contribute a 4-byte length and their

@@ -30,7 +30,7 @@ typedef struct AcTypeInfo
 typedef struct AcKeyHeader
 {
 	Oid			dbid;
-	uint32		pad;
+	Oid			collation;		/* of the call, when a key type is collatable */
 	uint64		uid;
 	uint64		generation;
 } AcKeyHeader;
@@ -44,13 +44,14 @@ extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, b
  * maxaligned and has room for the header).
  */
 static inline void
-ac_key_begin(StringInfo buf, Oid dbid, uint64 uid, uint64 generation)
+ac_key_begin(StringInfo buf, Oid dbid, Oid collation, uint64 uid,
+			 uint64 generation)
 {
 	AcKeyHeader *h = (AcKeyHeader *) buf->data;
 
 	Assert(buf->maxlen > (int) sizeof(AcKeyHeader));
 	h->dbid = dbid;
-	h->pad = 0;
+	h->collation = collation;
 	h->uid = uid;
 	h->generation = generation;
 	buf->len = sizeof(AcKeyHeader);

@@ -89,7 +89,9 @@ for my $v (@older)
 		CREATE FUNCTION fib(n int) RETURNS numeric LANGUAGE sql
 			AS \$\$ SELECT CASE WHEN n < 2 THEN n::numeric ELSE fib(n - 1) + fib(n - 2) END \$\$;
 		SELECT atomiccache.memoize('fib(int)'::regprocedure);
-		SELECT c(1), fib(20);
+		CREATE FUNCTION sf(k int) RETURNS int LANGUAGE sql STRICT AS 'SELECT k';
+		SELECT atomiccache.create_cache('s', 'sf(int)'::regprocedure);
+		SELECT c(1), fib(20), s(NULL);
 	});
 	$node->safe_psql($db, 'ALTER EXTENSION atomiccache UPDATE');
 	is($node->safe_psql($db, $objects),
@@ -102,8 +104,17 @@ for my $v (@older)
 		       (SELECT fills FROM atomiccache.caches WHERE name = 'c')}),
 		'1#1|6765|832040|1',
 		"$v: caches made before the update still hit and fill");
+	is( $node->safe_psql(
+			$db, q{
+		SELECT proisstrict, s(NULL) IS NULL, s(4) FROM pg_proc
+		 WHERE oid = 's(int)'::regprocedure}),
+		'f|t|4', "$v: accessors are no longer STRICT, and apply their fill's");
+	my ($r, $o, $e) = $node->psql($db, 'DROP FUNCTION fib_uncached(int)');
+	like($e, qr/cannot drop the original body of the memoized function fib\(integer\) alone/,
+		"$v: the original body of a memoized function cannot be dropped alone");
 	$node->safe_psql($db,
-		q{SELECT atomiccache.unmemoize('fib(int)'), atomiccache.drop_cache('c')});
+		q{SELECT atomiccache.unmemoize('fib(int)'), atomiccache.drop_cache('c'),
+		         atomiccache.drop_cache('s')});
 	is( $node->safe_psql(
 			$db, q{SELECT count(*) FROM atomiccache.caches}),
 		'0', "$v: and can be dropped");
