@@ -55,6 +55,15 @@ LANGUAGE C;
 ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER atomiccache_ddl_end ENABLE ALWAYS;
 
+-- Entries left in shared memory by an earlier installation in this
+-- database (DROP EXTENSION, then CREATE EXTENSION) become garbage: the
+-- install script calls this once.
+CREATE FUNCTION atomiccache._forget_database()
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_forget_database'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION atomiccache._forget_database() FROM PUBLIC;
+
 COMMENT ON SCHEMA atomiccache IS
     'atomiccache: cross-session result caches in shared memory';
 COMMENT ON TABLE atomiccache.registry IS
@@ -101,6 +110,8 @@ COMMENT ON FUNCTION atomiccache._forget(bigint) IS
     'Internal (unused since 0.2.0): a dropped accessor''s cache becomes unreachable at commit';
 COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
     'Internal: the sql_drop event trigger that forgets dropped caches';
+COMMENT ON FUNCTION atomiccache._forget_database() IS
+    'Internal: called by the install script; entries of an earlier installation become garbage';
 COMMENT ON FUNCTION atomiccache._on_ddl_end() IS
     'Internal: the ddl_command_end event trigger that keeps caches consistent with the catalog';
 

@@ -63,6 +63,7 @@ PG_FUNCTION_INFO_V1(atomiccache_memoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
 PG_FUNCTION_INFO_V1(atomiccache_on_sql_drop);
+PG_FUNCTION_INFO_V1(atomiccache_forget_database);
 
 typedef struct AcCallSite
 {
@@ -250,7 +251,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 
 	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
 	busy_push(cs, scratch);
-	if (unlikely(ac_cache_changed_here(info->uid)))
+	if (unlikely(ac_xact_invalidates) && ac_cache_changed_here(info->uid))
 		result = ac_fill_uncached(&call, &isnull);
 	else
 		result = ac_get(&call, &cs->key, hash, &isnull);
@@ -733,5 +734,17 @@ atomiccache_on_sql_drop(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("atomiccache._on_sql_drop() must be called as an event trigger")));
 	ac_catalog_sql_drop();
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._forget_database(): called once by the install script (not
+ * granted to PUBLIC): entries left by an earlier installation in this
+ * database become garbage.
+ */
+Datum
+atomiccache_forget_database(PG_FUNCTION_ARGS)
+{
+	ac_forget_database();
 	PG_RETURN_VOID();
 }

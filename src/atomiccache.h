@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430005
+#define AC_CONTROL_MAGIC	0x41430006
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* locks serializing unlinks */
@@ -92,11 +92,19 @@ typedef struct AcStatRow
  * it in every key image, so a bump makes all older entries unreachable at
  * once.  dropped is set when the dropping transaction commits.  baseline
  * holds the counter sums at the last reset_stats, under desc_lock.
+ *
+ * nentries counts the entries linked in the table that name this
+ * descriptor (fetch-add when linked, fetch-sub when unlinked).  A slot
+ * whose cache was dropped and that no linked entry names any more is
+ * given to a new cache (under desc_lock): its generation goes on from
+ * where it was, so a backend that still holds the old cache's index finds
+ * nothing of the new one's (the key image has the uid), and the room of a
+ * dropped cache is not lost until a restart.
  */
 typedef struct AcCacheDesc
 {
 	pg_atomic_uint32 dbid;		/* InvalidOid: slot free */
-	uint32		pad;
+	pg_atomic_uint32 nentries;	/* entries linked that name this slot */
 	uint64		uid;
 	pg_atomic_uint64 generation;
 	pg_atomic_uint32 dropped;

@@ -44,6 +44,7 @@
 #include "catalog/objectaddress.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
@@ -75,6 +76,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "stats.h"
 
 static void bump_ddl(void);
 
@@ -188,15 +190,86 @@ check_tables(void)
 }
 
 /*
+ * The extension is (re)created in this database: descriptors left by the
+ * caches of an earlier installation (dropped with DROP EXTENSION, which no
+ * trigger of ours sees to the end) count as dropped, so that their
+ * entries are garbage and their slots can be reused.
+ */
+void
+ac_forget_database(void)
+{
+	int			i;
+
+	ac_attach();
+	for (i = 0; i < AC_MAX_CACHES; i++)
+		if (pg_atomic_read_u32(&ac_descs[i].dbid) == MyDatabaseId &&
+			!pg_atomic_read_u32(&ac_descs[i].dropped))
+		{
+			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
+			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
+		}
+}
+
+/*
+ * Give a free or reusable descriptor slot to a cache.  Caller holds
+ * desc_lock.  A reused slot forgets the old cache's counters first and
+ * keeps its generation going (see AcCacheDesc).
+ */
+static void
+desc_claim(int idx, Oid dbid, uint64 uid)
+{
+	AcCacheDesc *d = &ac_descs[idx];
+
+	if (pg_atomic_read_u32(&d->dbid) != InvalidOid)
+	{
+		ac_stats_forget(idx);
+		pg_atomic_fetch_add_u64(&d->generation, 1);
+	}
+	pg_atomic_write_u32(&d->dropped, 0);
+	d->uid = uid;
+	/* partner: the pg_read_barrier in desc_index and desc_lookup */
+	pg_write_barrier();
+	pg_atomic_write_u32(&d->dbid, dbid);
+}
+
+/*
+ * Make room for a new cache when every slot is taken: the caches of
+ * databases that no longer exist count as dropped, and a full sweep of the
+ * table removes the garbage entries of dropped caches, so that their slots
+ * can be reused.  Slow, and only when the slots ran out.
+ */
+static void
+desc_make_room(void)
+{
+	int			i;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		Oid			d = pg_atomic_read_u32(&ac_descs[i].dbid);
+
+		if (d != InvalidOid && !pg_atomic_read_u32(&ac_descs[i].dropped) &&
+			!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(d)))
+		{
+			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
+			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
+		}
+	}
+	ac_sweep_garbage((int) ac_shared->nbuckets);
+	ac_reclaim();
+}
+
+/*
  * Find or claim the shared descriptor of a cache.  Lock-free when found;
- * claims under desc_lock.
+ * claims under desc_lock: the first reusable slot of the probe sequence
+ * (a dropped cache's that no entry names any more), else the empty slot
+ * that ends it.
  */
 static int
 desc_index(Oid dbid, uint64 uid)
 {
 	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
 	uint32		i;
-	int			found = -1;
+	int			attempt;
 
 	for (i = 0; i < AC_MAX_CACHES; i++)
 	{
@@ -210,36 +283,51 @@ desc_index(Oid dbid, uint64 uid)
 			return idx;
 	}
 
-	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
-	for (i = 0; i < AC_MAX_CACHES; i++)
+	for (attempt = 0; attempt < 2; attempt++)
 	{
-		uint32		idx = (start + i) % AC_MAX_CACHES;
-		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+		int			found = -1;
+		int			reuse = -1;
+		int			empty = -1;
 
-		if (d == InvalidOid)
+		LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+		for (i = 0; i < AC_MAX_CACHES; i++)
 		{
-			ac_descs[idx].uid = uid;
-			/* partner: the pg_read_barrier above */
-			pg_write_barrier();
-			pg_atomic_write_u32(&ac_descs[idx].dbid, dbid);
-			found = idx;
-			break;
+			uint32		idx = (start + i) % AC_MAX_CACHES;
+			AcCacheDesc *d = &ac_descs[idx];
+			Oid			db = pg_atomic_read_u32(&d->dbid);
+
+			if (db == InvalidOid)
+			{
+				empty = idx;
+				break;
+			}
+			if (db == dbid && d->uid == uid)
+			{
+				found = idx;
+				break;
+			}
+			if (reuse < 0 && pg_atomic_read_u32(&d->dropped) &&
+				pg_atomic_read_u32(&d->nentries) == 0)
+				reuse = idx;
 		}
-		if (d == dbid && ac_descs[idx].uid == uid)
+		if (found < 0 && (reuse >= 0 || empty >= 0))
 		{
-			found = idx;
-			break;
+			found = reuse >= 0 ? reuse : empty;
+			desc_claim(found, dbid, uid);
 		}
+		LWLockRelease(&ac_shared->desc_lock);
+		if (found >= 0)
+			return found;
+		if (attempt == 0)
+			desc_make_room();
 	}
-	LWLockRelease(&ac_shared->desc_lock);
-	if (found < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many atomiccache caches since the server started"),
-				 errdetail("The server keeps room for %d caches, dropped ones included.",
-						   AC_MAX_CACHES),
-				 errhint("Restart the server to reclaim the room of dropped caches.")));
-	return found;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many atomiccache caches in use"),
+			 errdetail("The server keeps room for %d caches; the room of a dropped cache is reused once its entries are gone.",
+					   AC_MAX_CACHES),
+			 errhint("Drop caches that are no longer used.")));
+	return -1;					/* keep compiler quiet */
 }
 
 /*
@@ -791,24 +879,34 @@ bump_ddl(void)
  * transaction commits.  Pending drops are kept with the nesting level
  * that queued them, so that a rolled-back subtransaction forgets its own.
  */
+typedef enum PendingKind
+{
+	PENDING_DROP,				/* at commit: dropped */
+	PENDING_INVALIDATE,			/* at commit or abort: invalidate_all */
+	PENDING_CREATED				/* at abort: dropped (its slot reusable) */
+} PendingKind;
+
 typedef struct PendingRetire
 {
 	int64		uid;
 	int			level;
-	bool		drop;			/* false: invalidate_all at commit */
+	PendingKind kind;
 } PendingRetire;
 
 static List *pending_retires = NIL;
 
+/* this transaction has pending invalidations (a fast test for the hit path) */
+bool		ac_xact_invalidates = false;
+
 static void
-at_commit(int64 uid, bool drop)
+at_xact_end(int64 uid, PendingKind kind)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	PendingRetire *pr = palloc(sizeof(PendingRetire));
 
 	pr->uid = uid;
 	pr->level = GetCurrentTransactionNestLevel();
-	pr->drop = drop;
+	pr->kind = kind;
 	pending_retires = lappend(pending_retires, pr);
 	MemoryContextSwitchTo(old);
 }
@@ -816,7 +914,18 @@ at_commit(int64 uid, bool drop)
 void
 ac_retire_cache_at_commit(int64 uid)
 {
-	at_commit(uid, true);
+	at_xact_end(uid, PENDING_DROP);
+}
+
+/*
+ * A cache created by this transaction: if it rolls back, the cache never
+ * was, and its descriptor (claimed if the transaction used the cache)
+ * goes back to the free room.
+ */
+static void
+forget_cache_at_abort(int64 uid)
+{
+	at_xact_end(uid, PENDING_CREATED);
 }
 
 /*
@@ -826,7 +935,8 @@ ac_retire_cache_at_commit(int64 uid)
 static void
 invalidate_cache_at_commit(int64 uid)
 {
-	at_commit(uid, false);
+	at_xact_end(uid, PENDING_INVALIDATE);
+	ac_xact_invalidates = true;
 }
 
 /* Find a descriptor without claiming one; -1 if the cache never had one. */
@@ -848,6 +958,46 @@ desc_lookup(Oid dbid, uint64 uid)
 			return idx;
 	}
 	return -1;
+}
+
+/*
+ * What a pending action does when its (sub)transaction commits or aborts:
+ * drops take effect at commit; invalidations at commit and at abort (the
+ * rolled-back transaction may have filled entries with the definition it
+ * rolled back: its own calls bypass the cache meanwhile, see
+ * ac_cache_changed_here, but a fill it ran for another cache may have
+ * called this one); a cache created by a transaction that aborts is
+ * dropped (no registry row names it), so its slot can be reused.
+ */
+static void
+apply_pending(PendingRetire *pr, bool commit)
+{
+	int			idx;
+	bool		drop;
+
+	switch (pr->kind)
+	{
+		case PENDING_DROP:
+			if (!commit)
+				return;
+			drop = true;
+			break;
+		case PENDING_CREATED:
+			if (commit)
+				return;
+			drop = true;
+			break;
+		default:
+			drop = false;
+			break;
+	}
+	idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
+	if (idx >= 0)
+	{
+		if (drop)
+			pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
+		pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+	}
 }
 
 /*
@@ -889,22 +1039,10 @@ ac_catalog_xact_end(bool commit)
 	 */
 	if (ac_descs != NULL)
 		foreach(lc, pending_retires)
-		{
-			PendingRetire *pr = lfirst(lc);
-			int			idx;
-
-			if (!commit && pr->drop)
-				continue;
-			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
-			if (idx >= 0)
-			{
-				if (pr->drop)
-					pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
-				pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
-			}
-		}
+			apply_pending(lfirst(lc), commit);
 	/* the list lived in TopTransactionContext, which goes away now */
 	pending_retires = NIL;
+	ac_xact_invalidates = false;
 }
 
 /* A subtransaction committed: its pending drops now belong to its parent. */
@@ -929,7 +1067,13 @@ ac_catalog_subxact_commit(int level)
 void
 ac_catalog_pre_prepare(void)
 {
-	if (pending_retires != NIL)
+	ListCell   *lc;
+	bool		blocks = false;
+
+	foreach(lc, pending_retires)
+		if (((PendingRetire *) lfirst(lc))->kind != PENDING_CREATED)
+			blocks = true;
+	if (blocks)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot PREPARE a transaction that dropped or changed an atomiccache cache"),
@@ -948,14 +1092,8 @@ ac_catalog_subxact_abort(int level)
 
 		if (pr->level >= level)
 		{
-			/* an invalidation rolled back still invalidates (see above) */
-			if (!pr->drop && ac_descs != NULL)
-			{
-				int			idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
-
-				if (idx >= 0)
-					pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
-			}
+			if (ac_descs != NULL)
+				apply_pending(pr, false);
 			pending_retires = foreach_delete_current(pending_retires, lc);
 		}
 	}
@@ -972,13 +1110,13 @@ ac_cache_changed_here(int64 uid)
 {
 	ListCell   *lc;
 
-	if (likely(pending_retires == NIL))
+	if (!ac_xact_invalidates)
 		return false;
 	foreach(lc, pending_retires)
 	{
 		PendingRetire *pr = lfirst(lc);
 
-		if (pr->uid == uid && !pr->drop)
+		if (pr->uid == uid && pr->kind == PENDING_INVALIDATE)
 			return true;
 	}
 	return false;
@@ -1164,6 +1302,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 
 	uid = new_uid();
 	registry_insert(name, uid, addr.objectId, fill, ttl, GetUserId(), false);
+	forget_cache_at_abort((int64) uid);
 	bump_ddl();
 	return addr.objectId;
 }
@@ -1773,6 +1912,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	char	   *cachename;
 	AclResult	aclresult;
 	ObjectAddress fill;
+	uint64		uid;
 
 	ptup = ddl_begin(fn, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
@@ -1860,7 +2000,9 @@ ac_memoize(Oid fn, Interval *ttl)
 			  DEPENDENCY_NORMAL);
 	CommandCounterIncrement();
 
-	registry_insert(cachename, new_uid(), fn, fill.objectId, ttl, p->proowner, true);
+	uid = new_uid();
+	registry_insert(cachename, uid, fn, fill.objectId, ttl, p->proowner, true);
+	forget_cache_at_abort((int64) uid);
 	bump_ddl();
 	return fill.objectId;
 }

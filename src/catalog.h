@@ -54,7 +54,9 @@ extern List *ac_cache_names(void);
 extern Oid	ac_function_by_name(const char *spec);
 extern void ac_catalog_ddl_end(Node *parsetree);
 extern void ac_catalog_sql_drop(void);
+extern bool ac_xact_invalidates;
 extern bool ac_cache_changed_here(int64 uid);
+extern void ac_forget_database(void);
 
 extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
 extern void ac_drop_cache(AcCacheInfo *info);

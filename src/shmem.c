@@ -183,6 +183,7 @@ create_shared_state(AcControl *ctl)
 		int			k;
 
 		pg_atomic_init_u32(&descs[i].dbid, InvalidOid);
+		pg_atomic_init_u32(&descs[i].nentries, 0);
 		pg_atomic_init_u64(&descs[i].generation, 1);
 		pg_atomic_init_u32(&descs[i].dropped, 0);
 		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);

@@ -96,6 +96,35 @@ ac_stat_row(int desc_idx)
 	return row;
 }
 
+/*
+ * A descriptor is given to a new cache: forget the counters of the old
+ * one, in every backend's rows too.  Caller holds desc_lock.
+ */
+void
+ac_stats_forget(int desc_idx)
+{
+	uint32		s;
+	int			i,
+				k;
+
+	for (s = 0; s < ac_shared->nslots; s++)
+		for (i = 0; i < AC_STAT_ROWS; i++)
+		{
+			AcStatRow  *row = &ac_slots[s].stats[i];
+
+			if (pg_atomic_read_u32(&row->desc_idx) != (uint32) desc_idx)
+				continue;
+			for (k = 0; k < AC_NCOUNTERS; k++)
+				pg_atomic_write_u64(&row->c[k], 0);
+		}
+	for (k = 0; k < AC_NCOUNTERS; k++)
+	{
+		pg_atomic_write_u64(&ac_descs[desc_idx].shared_row.c[k], 0);
+		ac_descs[desc_idx].baseline[k] = 0;
+	}
+	pg_atomic_write_u64(&ac_descs[desc_idx].fill_time_max_us, 0);
+}
+
 /* Fold all rows of this backend's slot (at attach and exit). */
 void
 ac_stats_fold_all(void)

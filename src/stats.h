@@ -16,6 +16,7 @@
 extern AcStatRow *ac_stat_row(int desc_idx);
 extern void ac_stats_fold_all(void);
 extern void ac_stats_reset(int desc_idx);
+extern void ac_stats_forget(int desc_idx);
 extern void ac_stats_fill_time(int desc_idx, uint64 us);
 
 /*

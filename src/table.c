@@ -276,6 +276,7 @@ ac_table_insert(AcEntry *newentry)
 		if (pg_atomic_compare_exchange_u64(bucket, &head, newentry->self))
 		{
 			pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
+			pg_atomic_fetch_add_u32(&ac_descs[newentry->desc_idx].nentries, 1);
 			return newentry;
 		}
 		/* lost a race with another insert: bounded by contention, no CFI */
@@ -350,6 +351,7 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	}
 	LWLockRelease(lock);
 	pg_atomic_fetch_sub_u64(&ac_shared->entry_count, 1);
+	pg_atomic_fetch_sub_u32(&ac_descs[entry->desc_idx].nentries, 1);
 
 	/* only the winner of the CAS above gets here, once per entry */
 	Assert(entry->retire_epoch == 0);

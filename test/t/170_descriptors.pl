@@ -1,0 +1,95 @@
+# Copyright (c) atomiccache contributors
+#
+# test/t/170_descriptors.pl -- the server keeps room for 4096 caches at a
+# time, not 4096 in its lifetime: the room of a dropped cache is reused
+# once its entries are gone, and so is that of a cache whose creation was
+# rolled back, or of an earlier installation of the extension in the
+# database.  Each loop below uses more caches than there is room for.
+
+use strict;
+use warnings FATAL => 'all';
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $n = 4200;    # more than the 4096 slots
+my $node = PostgreSQL::Test::Cluster->new('descriptors');
+$node->init;
+$node->start;
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION atomiccache;
+	CREATE FUNCTION f(k int) RETURNS int LANGUAGE sql AS 'SELECT k + 1';
+});
+
+# create, use and drop, each in a transaction of its own
+$node->safe_psql(
+	'postgres', qq{
+	DO \$\$
+	BEGIN
+		FOR i IN 1..$n LOOP
+			PERFORM atomiccache.create_cache('c' || i, 'f(int)');
+			EXECUTE format('SELECT c%s(1)', i);
+			PERFORM atomiccache.drop_cache('c' || i);
+			COMMIT;
+		END LOOP;
+	END \$\$;
+});
+pass("$n caches created, used and dropped one after the other");
+
+# created and used in a transaction that rolls back
+$node->safe_psql(
+	'postgres', qq{
+	DO \$\$
+	BEGIN
+		FOR i IN 1..$n LOOP
+			BEGIN
+				PERFORM atomiccache.create_cache('r' || i, 'f(int)');
+				EXECUTE format('SELECT r%s(1)', i);
+				RAISE EXCEPTION 'roll back';
+			EXCEPTION WHEN raise_exception THEN
+				NULL;
+			END;
+		END LOOP;
+	END \$\$;
+});
+pass("$n caches created and used in subtransactions that rolled back");
+
+# a cache made now works, and nothing of the others is counted
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT atomiccache.create_cache('last', 'f(int)');
+	SELECT last(41), last(41);
+	SELECT count(*), sum(entries), sum(hits) FROM atomiccache.caches}),
+	"last(integer)\n42|42\n1|1|1", 'a new cache works; only it is listed');
+
+# DROP EXTENSION ... CASCADE, CREATE EXTENSION: the earlier entries are
+# garbage, and the room of the earlier caches is reused
+$node->safe_psql(
+	'postgres', qq{
+	SELECT count(last(i)) FROM generate_series(1, 1000) i;
+	DROP EXTENSION atomiccache CASCADE;
+	CREATE EXTENSION atomiccache;
+	SELECT count(*) FROM atomiccache._stats();
+});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM atomiccache._stats()'),
+	'0', 'after DROP and CREATE EXTENSION, no earlier cache is counted');
+$node->safe_psql(
+	'postgres', qq{
+	DO \$\$
+	BEGIN
+		FOR i IN 1..$n LOOP
+			PERFORM atomiccache.create_cache('d' || i, 'f(int)');
+			EXECUTE format('SELECT d%s(1)', i);
+			PERFORM atomiccache.drop_cache('d' || i);
+			COMMIT;
+		END LOOP;
+	END \$\$;
+});
+pass("$n more caches after the extension was made again");
+
+my $log = slurp_file($node->logfile);
+unlike($log, qr/terminated by signal|TRAP:/, 'no backend crashed');
+$node->stop;
+done_testing();
