@@ -160,10 +160,15 @@ CREATE OR REPLACE FUNCTION cc.price(k integer) RETURNS text LANGUAGE sql AS $$ S
 SELECT cc.pr(1), cc.pr(2), atomiccache.contains('cc.pr', 3) AS three;
 ALTER FUNCTION cc.price(integer) VOLATILE;
 SELECT atomiccache.contains('cc.pr', 1) AS after_alter;
--- a GRANT is not a change of the definition
+-- any change of the fill's catalog row starts a new key space (the key
+-- has the row's version), a GRANT on it too: a refill, nothing worse
 SELECT cc.pr(1);
 GRANT EXECUTE ON FUNCTION cc.price(integer) TO PUBLIC;
 SELECT atomiccache.contains('cc.pr', 1) AS after_grant;
+-- a GRANT on the accessor does not change the fill
+SELECT cc.pr(1);
+GRANT EXECUTE ON FUNCTION cc.pr(integer) TO PUBLIC;
+SELECT atomiccache.contains('cc.pr', 1) AS after_grant_on_accessor;
 -- the transaction that changes the fill sees its new definition, but
 -- publishes nothing of it; rolled back, the change still invalidates
 -- (whatever that transaction may have filled goes)

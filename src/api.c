@@ -232,7 +232,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	call.generation = pg_atomic_read_u64(&desc->generation);
 	ac_key_begin(&cs->key, MyDatabaseId,
 				 info->collatable ? fcinfo->fncollation : InvalidOid,
-				 (uint64) info->uid, call.generation);
+				 (uint64) info->uid, call.generation, info->fill_version);
 	for (i = 0; i < info->nargs; i++)
 	{
 		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
@@ -434,7 +434,7 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 	/* the collation of this call: 'A' COLLATE "C" names another key */
 	ac_key_begin(key, MyDatabaseId,
 				 info->collatable ? PG_GET_COLLATION() : InvalidOid,
-				 (uint64) info->uid, generation);
+				 (uint64) info->uid, generation, info->fill_version);
 	for (i = 0; i < nkeys; i++)
 	{
 		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);

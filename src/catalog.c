@@ -58,6 +58,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "port/pg_bswap.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -79,6 +80,8 @@
 #include "stats.h"
 
 static void bump_ddl(void);
+static void desc_mark(int idx, Oid dbid, uint64 uid, bool drop);
+static void forget_database(void);
 
 uint64		ac_local_generation = 1;
 
@@ -132,8 +135,14 @@ ac_catalog_init(void)
 bool
 ac_info_is_current(const AcCacheInfo *info)
 {
+	/*
+	 * ... and its descriptor slot still holds it: a slot whose cache was
+	 * dropped is given to another cache once its entries are gone, and an
+	 * info that missed the drop must not use the new cache's slot.
+	 */
 	return info->local_generation == ac_local_generation &&
-		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation);
+		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation) &&
+		ac_descs[info->desc_idx].uid == (uint64) info->uid;
 }
 
 /* Free this info at the end of the transaction. */
@@ -190,17 +199,16 @@ check_tables(void)
 }
 
 /*
- * The extension is (re)created in this database: descriptors left by the
- * caches of an earlier installation (dropped with DROP EXTENSION, which no
- * trigger of ours sees to the end) count as dropped, so that their
- * entries are garbage and their slots can be reused.
+ * Every cache of this database counts as dropped (see ac_forget_database:
+ * those of an earlier installation, which DROP EXTENSION dropped without
+ * a trigger of ours seeing it to the end).
  */
-void
-ac_forget_database(void)
+static void
+forget_database(void)
 {
 	int			i;
 
-	ac_attach();
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
 	for (i = 0; i < AC_MAX_CACHES; i++)
 		if (pg_atomic_read_u32(&ac_descs[i].dbid) == MyDatabaseId &&
 			!pg_atomic_read_u32(&ac_descs[i].dropped))
@@ -208,7 +216,10 @@ ac_forget_database(void)
 			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
 			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
 		}
+	LWLockRelease(&ac_shared->desc_lock);
 }
+
+
 
 /*
  * Give a free or reusable descriptor slot to a cache.  Caller holds
@@ -226,6 +237,8 @@ desc_claim(int idx, Oid dbid, uint64 uid)
 		pg_atomic_fetch_add_u64(&d->generation, 1);
 	}
 	pg_atomic_write_u32(&d->dropped, 0);
+	/* dropped and generation before uid: a reader matching uid sees them */
+	pg_write_barrier();
 	d->uid = uid;
 	/* partner: the pg_read_barrier in desc_index and desc_lookup */
 	pg_write_barrier();
@@ -233,10 +246,33 @@ desc_claim(int idx, Oid dbid, uint64 uid)
 }
 
 /*
+ * Mark the slot of cache (dbid, uid) dropped (or only bump its
+ * generation), under desc_lock and only if the slot still holds that
+ * cache: a lock-free lookup may have found it before it was given to
+ * another cache.
+ */
+static void
+desc_mark(int idx, Oid dbid, uint64 uid, bool drop)
+{
+	AcCacheDesc *d = &ac_descs[idx];
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+	if (pg_atomic_read_u32(&d->dbid) == dbid && d->uid == uid)
+	{
+		if (drop)
+			pg_atomic_write_u32(&d->dropped, 1);
+		pg_atomic_fetch_add_u64(&d->generation, 1);
+	}
+	LWLockRelease(&ac_shared->desc_lock);
+}
+
+/*
  * Make room for a new cache when every slot is taken: the caches of
  * databases that no longer exist count as dropped, and a full sweep of the
  * table removes the garbage entries of dropped caches, so that their slots
- * can be reused.  Slow, and only when the slots ran out.
+ * can be reused.  Slow, and only when the slots ran out.  The database
+ * test is made without the lock (it may read pg_database), the marking
+ * under it, if the slot still holds the same cache.
  */
 static void
 desc_make_room(void)
@@ -246,13 +282,14 @@ desc_make_room(void)
 	for (i = 0; i < AC_MAX_CACHES; i++)
 	{
 		Oid			d = pg_atomic_read_u32(&ac_descs[i].dbid);
+		uint64		uid;
 
-		if (d != InvalidOid && !pg_atomic_read_u32(&ac_descs[i].dropped) &&
-			!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(d)))
-		{
-			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
-			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
-		}
+		if (d == InvalidOid || pg_atomic_read_u32(&ac_descs[i].dropped))
+			continue;
+		pg_read_barrier();
+		uid = ac_descs[i].uid;
+		if (!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(d)))
+			desc_mark(i, d, uid, true);
 	}
 	ac_sweep_garbage((int) ac_shared->nbuckets);
 	ac_reclaim();
@@ -422,7 +459,15 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	}
 	ac_type_info(pform->prorettype, &info->result);
 	ReleaseSysCache(ptup);
-	info->fill_strict = func_strict(info->fill);
+	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->fill));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the fill function of cache \"%s\" does not exist", info->name),
+				 errhint("It was dropped meanwhile; drop the cache.")));
+	info->fill_strict = ((Form_pg_proc) GETSTRUCT(ptup))->proisstrict;
+	info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
+	ReleaseSysCache(ptup);
 	info->desc_idx = desc_index(MyDatabaseId, (uint64) info->uid);
 	return info;
 }
@@ -543,8 +588,13 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 	ac_attach();
 	check_tables();
 	ent = hash_search(by_oid, &accessor, HASH_FIND, NULL);
-	if (ent != NULL)
+	if (ent != NULL && ac_info_is_current(ent->info))
 		return ent->info;
+	if (ent != NULL)
+	{
+		retire_info(ent->info);
+		hash_search(by_oid, &accessor, HASH_REMOVE, NULL);
+	}
 	info = load_info("r.accessor::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid", OIDOID,
 					 ObjectIdGetDatum(accessor));
 	if (info == NULL)
@@ -582,8 +632,13 @@ ac_info_by_name(const char *name)
 	if (strlen(name) < NAMEDATALEN * 2 + 2)
 	{
 		ent = hash_search(by_name, name, HASH_FIND, NULL);
-		if (ent != NULL)
+		if (ent != NULL && ac_info_is_current(ent->info))
 			return ent->info;
+		if (ent != NULL)
+		{
+			retire_info(ent->info);
+			hash_search(by_name, name, HASH_REMOVE, NULL);
+		}
 	}
 	info = load_info("r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text", TEXTOID,
 					 CStringGetTextDatum(name));
@@ -883,7 +938,8 @@ typedef enum PendingKind
 {
 	PENDING_DROP,				/* at commit: dropped */
 	PENDING_INVALIDATE,			/* at commit or abort: invalidate_all */
-	PENDING_CREATED				/* at abort: dropped (its slot reusable) */
+	PENDING_CREATED,			/* at abort: dropped (its slot reusable) */
+	PENDING_FORGET_DATABASE		/* at commit: ac_forget_database */
 } PendingKind;
 
 typedef struct PendingRetire
@@ -932,6 +988,19 @@ forget_cache_at_abort(int64 uid)
  * Every entry of the cache becomes absent when this transaction commits
  * (a change of its fill or of its types, seen by every backend then).
  */
+/*
+ * The extension is (re)created in this database: descriptors left by the
+ * caches of an earlier installation count as dropped when the installing
+ * transaction commits (a rolled-back one changes nothing), so that their
+ * entries are garbage and their slots can be reused.
+ */
+void
+ac_forget_database(void)
+{
+	ac_attach();
+	at_xact_end(0, PENDING_FORGET_DATABASE);
+}
+
 static void
 invalidate_cache_at_commit(int64 uid)
 {
@@ -987,17 +1056,26 @@ apply_pending(PendingRetire *pr, bool commit)
 				return;
 			drop = true;
 			break;
+		case PENDING_FORGET_DATABASE:
+			if (!commit)
+				return;
+			drop = true;
+			break;
 		default:
 			drop = false;
 			break;
 	}
+	if (pr->kind == PENDING_FORGET_DATABASE)
+	{
+		forget_database();
+		return;
+	}
 	idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
 	if (idx >= 0)
-	{
-		if (drop)
-			pg_atomic_write_u32(&ac_descs[idx].dropped, 1);
-		pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
-	}
+		desc_mark(idx, MyDatabaseId, (uint64) pr->uid, drop);
+	/* infos loaded before the drop committed are stale now */
+	if (drop)
+		bump_ddl();
 }
 
 /*
@@ -1005,8 +1083,9 @@ apply_pending(PendingRetire *pr, bool commit)
  * free the cache infos that went stale during the transaction.
  */
 void
-ac_catalog_xact_end(bool commit)
+ac_catalog_xact_end(AcXactEnd how)
 {
+	bool		commit = (how == AC_XACT_COMMIT);
 	ListCell   *lc;
 	List	   *keep = NIL;
 
@@ -1037,7 +1116,13 @@ ac_catalog_xact_end(bool commit)
 	 * calls bypass the cache meanwhile, see ac_cache_changed_here, but a
 	 * fill it ran for another cache may have called this one).
 	 */
-	if (ac_descs != NULL)
+	/*
+	 * PREPARE: drops and invalidations were refused (ac_catalog_pre_prepare);
+	 * a cache created in the prepared transaction is left as it is (if it
+	 * is rolled back later, its slot stays taken until a restart: no
+	 * callback of ours runs then).
+	 */
+	if (ac_descs != NULL && how != AC_XACT_PREPARE)
 		foreach(lc, pending_retires)
 			apply_pending(lfirst(lc), commit);
 	/* the list lived in TopTransactionContext, which goes away now */
@@ -1165,8 +1250,19 @@ static HeapTuple
 ddl_begin(Oid fn, Interval *ttl)
 {
 	HeapTuple	ptup;
+	Oid			nsp = get_namespace_oid("atomiccache", false);
+	Oid			registry = get_relname_relid("registry", nsp);
 
 	ac_attach();
+
+	/*
+	 * One cache DDL at a time per database: two create_cache of one name
+	 * must not both pass the "name free" test (the loser would get the
+	 * registry's unique-index error instead of 42710).  Readers are not
+	 * blocked (SHARE ROW EXCLUSIVE conflicts with itself and writers only).
+	 */
+	if (OidIsValid(registry))
+		LockRelationOid(registry, ShareRowExclusiveLock);
 	if (ttl)
 		(void) interval_ns(ttl);
 	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));

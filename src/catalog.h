@@ -32,6 +32,7 @@ typedef struct AcCacheInfo
 	uint64		ttl_ns;			/* 0: never expires */
 	bool		memoized;
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
+	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
 	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;
 	int			nargs;
@@ -63,7 +64,14 @@ extern void ac_drop_cache(AcCacheInfo *info);
 extern Oid	ac_memoize(Oid fn, Interval *ttl);
 extern void ac_unmemoize(Oid fn);
 extern void ac_retire_cache_at_commit(int64 uid);
-extern void ac_catalog_xact_end(bool commit);
+typedef enum AcXactEnd
+{
+	AC_XACT_COMMIT,
+	AC_XACT_ABORT,
+	AC_XACT_PREPARE
+} AcXactEnd;
+
+extern void ac_catalog_xact_end(AcXactEnd how);
 extern void ac_catalog_subxact_abort(int level);
 extern void ac_catalog_subxact_commit(int level);
 extern void ac_catalog_pre_prepare(void);

@@ -6,7 +6,11 @@
  * A key image is the binary form of a cache key: a header naming the
  * database, the collation of the call (when a key argument has a
  * collatable type: the fill may answer 'I' differently under two
- * collations), the cache (its uid) and the cache's generation, then each
+ * collations), the cache (its uid), the cache's generation and the
+ * version of its fill function as this backend's catalog shows it (the
+ * raw xmin of its pg_proc row: a backend still running with the catalog
+ * of before a CREATE OR REPLACE of the fill fills keys of the old version,
+ * which the others never look up), then each
  * argument in order: one byte saying whether it is NULL, and the value's
  * bytes.  By-value and fixed-length values contribute their typlen bytes;
  * varlena values are detoasted and contribute a 4-byte length and their

@@ -33,6 +33,8 @@ typedef struct AcKeyHeader
 	Oid			collation;		/* of the call, when a key type is collatable */
 	uint64		uid;
 	uint64		generation;
+	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
+	uint32		pad;
 } AcKeyHeader;
 
 extern void ac_type_info(Oid type, AcTypeInfo *ti);
@@ -45,13 +47,15 @@ extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, b
  */
 static inline void
 ac_key_begin(StringInfo buf, Oid dbid, Oid collation, uint64 uid,
-			 uint64 generation)
+			 uint64 generation, TransactionId fill_version)
 {
 	AcKeyHeader *h = (AcKeyHeader *) buf->data;
 
 	Assert(buf->maxlen > (int) sizeof(AcKeyHeader));
 	h->dbid = dbid;
 	h->collation = collation;
+	h->fill_version = fill_version;
+	h->pad = 0;
 	h->uid = uid;
 	h->generation = generation;
 	buf->len = sizeof(AcKeyHeader);
@@ -110,6 +114,18 @@ ac_key_add(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull)
 	ac_key_add_slow(buf, ti, value, isnull);
 }
 extern uint64 ac_key_hash(StringInfo buf);
+
+/* Is this key image one of cache (dbid, uid)? */
+static inline bool
+ac_key_is_of(const char *image, uint32 len, Oid dbid, uint64 uid)
+{
+	AcKeyHeader h;
+
+	if (len < sizeof(AcKeyHeader))
+		return false;
+	memcpy(&h, image, sizeof(AcKeyHeader));
+	return h.dbid == dbid && h.uid == uid;
+}
 extern bool ac_key_first_is_null(const char *image, uint32 len);
 extern char *ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs);
 

@@ -316,9 +316,11 @@ ac_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_PREPARE)
 		ac_catalog_pre_prepare();
 	if (event == XACT_EVENT_COMMIT)
-		ac_catalog_xact_end(true);
-	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
-		ac_catalog_xact_end(false);
+		ac_catalog_xact_end(AC_XACT_COMMIT);
+	else if (event == XACT_EVENT_ABORT)
+		ac_catalog_xact_end(AC_XACT_ABORT);
+	else if (event == XACT_EVENT_PREPARE)
+		ac_catalog_xact_end(AC_XACT_PREPARE);
 	if (ac_my_slot == NULL)
 		return;
 	switch (event)

@@ -196,6 +196,9 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 
 	if (s != AC_READY && s != AC_FAILED)
 		return;
+	/* an entry of the slot's previous cache (see AcCacheDesc) */
+	if (!ac_key_is_of(e->key, e->keylen, pg_atomic_read_u32(&d->dbid), d->uid))
+		return;
 	if (e->generation != pg_atomic_read_u64(&d->generation) ||
 		ac_entry_expired(e, sums->now))
 		return;
@@ -300,6 +303,7 @@ typedef struct EntryCopy
 typedef struct EntryScan
 {
 	int			desc_idx;
+	uint64		uid;
 	uint64		generation;
 	uint64		now;
 	List	   *found;
@@ -311,7 +315,8 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	EntryScan  *es = arg;
 	EntryCopy  *c;
 
-	if (e->desc_idx != es->desc_idx || e->generation != es->generation)
+	if (e->desc_idx != es->desc_idx || e->generation != es->generation ||
+		!ac_key_is_of(e->key, e->keylen, MyDatabaseId, es->uid))
 		return;
 	c = palloc(sizeof(EntryCopy));
 	c->key = palloc(e->keylen);
@@ -364,6 +369,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	es.desc_idx = info->desc_idx;
+	es.uid = (uint64) info->uid;
 	es.generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
 	es.now = ac_now_ns();
 	es.found = NIL;

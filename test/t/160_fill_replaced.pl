@@ -87,9 +87,37 @@ $reader->query_safe('ALTER TABLE unrelated_t ADD COLUMN b int');
 pass('an unrelated ALTER TABLE does not wait for the lock');
 $changer->query_safe('ROLLBACK');
 
+# a transaction that runs across the commit keeps its catalog, and fills
+# keys of the old definition that no one else looks up
+$reader->query_safe('BEGIN');
+is($reader->query_safe('SELECT pc(20)'), 'v2 20', 'a transaction starts with v2');
+$changer->query_safe(
+	q{CREATE OR REPLACE FUNCTION price(k int) RETURNS text LANGUAGE sql AS $$ SELECT 'v6 ' || k $$});
+my $inside = $reader->query_safe('SELECT pc(21)');
+is($node->safe_psql('postgres', 'SELECT pc(21), pc(20)'), 'v6 21|v6 20',
+	"a new session gets v6, whatever the open transaction filled ($inside)");
+$reader->query_safe('COMMIT');
+is($reader->query_safe('SELECT pc(21)'), 'v6 21', 'and so does that session after it');
+
 $changer->query_safe(q{ALTER FUNCTION price(int) SET search_path = pg_catalog});
 is($reader->query_safe('SELECT atomiccache.contains($$pc$$, 1), pc(1)'),
-	'f|v2 1', 'ALTER FUNCTION of the fill invalidates too');
+	'f|v6 1', 'ALTER FUNCTION of the fill invalidates too');
+
+# two sessions create a cache of one name at once: one wins, the other
+# gets 42710 (never the registry's unique-index error)
+$reader->query_safe(q{\set VERBOSITY verbose});
+$changer->query_safe('BEGIN');
+$changer->query_safe(q{SELECT atomiccache.create_cache('dup', 'price(int)')});
+ac_launch($reader, q{SELECT atomiccache.create_cache('dup', 'price(int)')});
+ok( $node->poll_query_until(
+		'postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity
+	 WHERE wait_event_type = 'Lock' AND query LIKE '%create_cache(''dup''%'}),
+	'the second create_cache waits for the first');
+$changer->query_safe('COMMIT');
+my ($dup_out, $dup_err) = ac_finish($reader);
+like($dup_err, qr/ERROR:  42710: cache "dup" already exists/,
+	'the second one gets 42710 once the first commits');
 
 $reader->quit;
 $changer->quit;
@@ -106,7 +134,23 @@ my ($ret, $out, $err) = $node->psql(
 });
 like($err, qr/cannot PREPARE a transaction that dropped or changed an atomiccache cache/,
 	'PREPARE TRANSACTION of a changed fill is refused');
-is($node->safe_psql('postgres', 'SELECT pc(1)'), 'v2 1', 'and the change is gone');
+is($node->safe_psql('postgres', 'SELECT pc(1)'), 'v6 1', 'and the change is gone');
+
+# a cache created in a prepared transaction works once it is committed
+$node->safe_psql(
+	'postgres', q{
+	BEGIN;
+	SELECT atomiccache.create_cache('pp', 'price(int)');
+	SELECT pp(1);
+	PREPARE TRANSACTION 'p2';
+	COMMIT PREPARED 'p2';
+});
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT pp(1), pp(1);
+	SELECT entries, hits FROM atomiccache.caches WHERE name = 'pp'}),
+	"v6 1|v6 1
+1|2", 'a cache created in a prepared transaction is counted and hits');
 
 $node->stop;
 done_testing();

@@ -64,6 +64,18 @@ is( $node->safe_psql(
 	SELECT count(*), sum(entries), sum(hits) FROM atomiccache.caches}),
 	"last(integer)\n42|42\n1|1|1", 'a new cache works; only it is listed');
 
+# a DROP and CREATE EXTENSION that rolls back changes nothing
+is( $node->safe_psql(
+		'postgres', q{
+	BEGIN;
+	DROP EXTENSION atomiccache CASCADE;
+	CREATE EXTENSION atomiccache;
+	ROLLBACK;
+	SELECT last(41);
+	SELECT entries, hits FROM atomiccache.caches WHERE name = 'last'}),
+	"42
+1|2", 'a rolled-back DROP and CREATE EXTENSION leaves the caches as they were');
+
 # DROP EXTENSION ... CASCADE, CREATE EXTENSION: the earlier entries are
 # garbage, and the room of the earlier caches is reused
 $node->safe_psql(
