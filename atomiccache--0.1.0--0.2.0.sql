@@ -121,3 +121,23 @@ UPDATE pg_catalog.pg_proc p SET proisstrict = false
  WHERE p.proisstrict
    AND p.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
        SELECT r.accessor::pg_catalog.oid FROM atomiccache.registry r));
+
+-- A memoized function depends on its original body (was: the body on the
+-- function, dropped with it but droppable alone): DROP FUNCTION of the
+-- body needs CASCADE, and pg_dump creates the body first.
+INSERT INTO pg_catalog.pg_depend
+       (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid,
+       r.accessor::pg_catalog.oid, 0,
+       'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid,
+       r.fill::pg_catalog.oid, 0, 'n'::pg_catalog."char"
+  FROM atomiccache.registry r
+ WHERE r.memoized;
+DELETE FROM pg_catalog.pg_depend d
+ WHERE d.deptype OPERATOR(pg_catalog.=) 'a'::pg_catalog."char"
+   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
+   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
+   AND EXISTS (SELECT FROM atomiccache.registry r
+                WHERE r.memoized
+                  AND r.fill::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid
+                  AND r.accessor::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid);

@@ -205,8 +205,8 @@ SELECT atomiccache.unmemoize('cc.mg');
 SELECT atomiccache.create_cache('cc.acc2', 'cc.price(integer)');
 CREATE OR REPLACE FUNCTION cc.acc2(k integer) RETURNS text LANGUAGE sql AS $$ SELECT 'mine' $$;
 SELECT cc.acc2(1), (SELECT count(*) FROM atomiccache.caches WHERE name = 'cc.acc2') AS cache_left;
--- the original body cannot be dropped alone (the function would fail on
--- every call), not even by a DROP ... CASCADE that reaches it
+-- the original body cannot be dropped without the function (fn depends
+-- on it); a DROP ... CASCADE that reaches it drops both
 CREATE TABLE cc.stock (k integer);
 INSERT INTO cc.stock VALUES (1), (1), (2);
 CREATE FUNCTION cc.instock(k integer) RETURNS bigint
@@ -341,6 +341,64 @@ ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
 SELECT atomiccache.contains('cc.gone', 1);
 SELECT atomiccache.create_cache('cc.gone', 'cc.own_fill(integer)');
 SELECT cc.gone(3);
+
+-- an accessor called in parallel mode (the leader of a parallel plan)
+-- loads its cache without taking a new snapshot
+CREATE FUNCTION cc.ps(n integer) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT n * 3';
+SELECT atomiccache.create_cache('cc.cps', 'cc.ps(integer)');
+SELECT proparallel FROM pg_proc WHERE oid = 'cc.cps(integer)'::regprocedure;
+\c
+SET force_parallel_mode = on;
+SELECT cc.cps(1), cc.cps(1);
+RESET force_parallel_mode;
+-- a fill made PARALLEL UNSAFE (or VOLATILE) takes its accessor along
+ALTER FUNCTION cc.ps(integer) PARALLEL UNSAFE VOLATILE;
+SELECT provolatile, proparallel FROM pg_proc WHERE oid = 'cc.cps(integer)'::regprocedure;
+
+-- arguments left to their defaults: one key with the same call written
+-- out, and contains / invalidate take the defaults too
+CREATE TABLE cc.src (n integer, v text);
+INSERT INTO cc.src VALUES (1, 'old');
+CREATE FUNCTION cc.h5(n integer, t text DEFAULT 'x') RETURNS text LANGUAGE sql
+  AS $$ SELECT v || t FROM cc.src WHERE src.n = h5.n $$;
+SELECT atomiccache.create_cache('cc.ch5', 'cc.h5(integer,text)');
+SELECT cc.ch5(1), cc.ch5(1, 'x');
+SELECT hits, fills FROM atomiccache.caches WHERE name = 'cc.ch5';
+UPDATE cc.src SET v = 'new';
+SELECT atomiccache.contains('cc.ch5', 1) AS by_default,
+       atomiccache.invalidate('cc.ch5', 1, 'x') AS invalidated;
+SELECT cc.ch5(1), cc.ch5(1, 'x');
+
+-- a partition key or extended statistics rely on IMMUTABLE too
+CREATE FUNCTION cc.pk(n integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT n % 2 $$;
+CREATE TABLE cc.pt (n integer) PARTITION BY LIST (cc.pk(n));
+CREATE FUNCTION cc.sx(n integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT n + 1 $$;
+CREATE TABLE cc.st (n integer);
+CREATE STATISTICS cc.st_sx ON (cc.sx(n)) FROM cc.st;
+\set VERBOSITY sqlstate
+SELECT atomiccache.memoize('cc.pk');
+SELECT atomiccache.memoize('cc.sx');
+\set VERBOSITY default
+
+-- a fill that changes a type itself publishes nothing before the commit
+CREATE TYPE cc.lay AS (x integer, y bigint);
+CREATE FUNCTION cc.mklay(n integer) RETURNS cc.lay LANGUAGE plpgsql AS $f$
+DECLARE r record;
+BEGIN
+  IF n = 1 THEN
+    ALTER TYPE cc.lay ALTER ATTRIBUTE y TYPE text;
+    EXECUTE 'SELECT 1, ''A''' INTO r;
+    RETURN r;
+  END IF;
+  EXECUTE 'SELECT $1, $1::bigint' INTO r USING n;
+  RETURN r;
+END $f$;
+SELECT atomiccache.create_cache('cc.clay', 'cc.mklay(integer)');
+BEGIN;
+SELECT cc.clay(1);
+SELECT atomiccache.contains('cc.clay', 1) AS published;
+ROLLBACK;
+SELECT atomiccache.contains('cc.clay', 1) AS published_after_rollback;
 
 DROP SCHEMA cc CASCADE;
 DROP SERVER regress_ac_srv;

@@ -55,14 +55,18 @@ SELECT last_value - :before AS fills FROM ddl_fills;
 SELECT atomiccache.drop_cache('ddl_r');
 SELECT to_regprocedure('ddl_r2(integer)') AS accessor;
 
--- a memoized function dropped with DROP FUNCTION takes its fill with it
+-- a memoized function dropped with DROP FUNCTION drops its cache; its
+-- original body stays, a plain function that works (the body cannot be
+-- dropped first: the function depends on it)
 CREATE FUNCTION ddl_m(k integer) RETURNS integer
 LANGUAGE sql AS $$ SELECT k + 1 $$;
 SELECT atomiccache.memoize('ddl_m(integer)');
 SELECT ddl_m(1);
+DROP FUNCTION ddl_m_uncached(integer);
 DROP FUNCTION ddl_m(integer);
-SELECT to_regprocedure('ddl_m_uncached(integer)') AS fill,
+SELECT ddl_m_uncached(1) AS body_works,
        (SELECT count(*) FROM atomiccache.registry) AS registry_rows;
+DROP FUNCTION ddl_m_uncached(integer);
 
 -- a non-superuser with EXECUTE on the fill and CREATE on the schema
 -- can create a cache, and owns the accessor
@@ -97,7 +101,7 @@ SELECT atomiccache.drop_cache('ddl_u.ddl_own');
 RESET ROLE;
 
 -- DROP EXTENSION needs CASCADE while caches exist; CASCADE drops the
--- accessors (memoized functions too, with their fills)
+-- accessors (memoized functions too; their original bodies stay)
 SELECT atomiccache.create_cache('ddl_x', 'ddl_fill(integer)');
 CREATE FUNCTION ddl_m(k integer) RETURNS integer
 LANGUAGE sql AS $$ SELECT k + 1 $$;
@@ -112,6 +116,7 @@ SELECT to_regprocedure('ddl_x(integer)') AS accessor,
        to_regprocedure('ddl_m_uncached(integer)') AS fill,
        to_regprocedure('ddl_fill(integer)') AS ddl_fill;
 SELECT count(*) AS event_triggers FROM pg_event_trigger WHERE evtname LIKE 'atomiccache%';
+DROP FUNCTION ddl_m_uncached(integer);
 -- the extension comes back empty; old entries are unreachable
 CREATE EXTENSION atomiccache;
 SELECT count(*) AS caches FROM atomiccache.caches;

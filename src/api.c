@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/executor.h"
@@ -180,8 +181,12 @@ check_fill_privilege(AcCacheInfo *info)
 static AcCallSite *
 callsite_build(AcCacheInfo *info, MemoryContext cxt, Oid collation)
 {
-	AcCallSite *cs = MemoryContextAllocZero(cxt, sizeof(AcCallSite));
-	MemoryContext old = MemoryContextSwitchTo(cxt);
+	AcCallSite *cs;
+	MemoryContext old;
+
+	ac_check_fill(info);
+	cs = MemoryContextAllocZero(cxt, sizeof(AcCallSite));
+	old = MemoryContextSwitchTo(cxt);
 
 	cs->info = info;
 	cs->collation = collation;
@@ -193,6 +198,20 @@ callsite_build(AcCacheInfo *info, MemoryContext cxt, Oid collation)
 	cs->stats = ac_stat_row(info->desc_idx);
 	MemoryContextSwitchTo(old);
 	return cs;
+}
+
+/*
+ * The collation a key has: that of the call when a key type is collatable.
+ * A call whose collatable arguments are all left to their defaults has
+ * none (PostgreSQL adds defaults after it derives the collation); it is
+ * the default collation, as when they are written out.
+ */
+static inline Oid
+key_collation(const AcCacheInfo *info, Oid collation)
+{
+	if (!info->collatable)
+		return InvalidOid;
+	return OidIsValid(collation) ? collation : DEFAULT_COLLATION_OID;
 }
 
 static Datum
@@ -231,7 +250,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 
 	call.generation = pg_atomic_read_u64(&desc->generation);
 	ac_key_begin(&cs->key, MyDatabaseId,
-				 info->collatable ? fcinfo->fncollation : InvalidOid,
+				 key_collation(info, fcinfo->fncollation),
 				 (uint64) info->uid, call.generation, info->fill_version);
 	for (i = 0; i < info->nargs; i++)
 	{
@@ -248,10 +267,16 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	call.result = &info->result;
 	call.fcinfo = cs->fill_fcinfo;
 	call.stats = cs->stats;
+	call.no_publish = &ac_xact_invalidates;
 
 	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
 	busy_push(cs, scratch);
-	if (unlikely(ac_xact_invalidates) && ac_cache_changed_here(info->uid))
+	/*
+	 * A transaction that changed a fill or a type publishes nothing until
+	 * it commits: other sessions keep the definitions in force (and a fill
+	 * of another cache may call the changed one).
+	 */
+	if (unlikely(ac_xact_invalidates))
 		result = ac_fill_uncached(&call, &isnull);
 	else
 		result = ac_get(&call, &cs->key, hash, &isnull);
@@ -422,6 +447,27 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 				elog(ERROR, "could not determine the type of key argument %d", i + 1);
 		}
 	}
+	/* trailing arguments left out take their defaults, as in a call */
+	if (nkeys < info->nargs && nkeys >= info->nargs - info->ndefaults)
+	{
+		values = repalloc(values, sizeof(Datum) * info->nargs);
+		nulls = repalloc(nulls, sizeof(bool) * info->nargs);
+		types = repalloc(types, sizeof(Oid) * info->nargs);
+		for (i = nkeys; i < info->nargs; i++)
+		{
+			Expr	   *expr = list_nth(info->defaults,
+										i - (info->nargs - info->ndefaults));
+			ExprState  *es = ExecInitExpr(expr, NULL);
+			ExprContext *ec = CreateStandaloneExprContext();
+
+			values[i] = ExecEvalExpr(es, ec, &nulls[i]);
+			if (!nulls[i] && !info->args[i].byval)
+				values[i] = datumCopy(values[i], false, info->args[i].len);
+			types[i] = info->args[i].type;
+			FreeExprContext(ec, true);
+		}
+		nkeys = info->nargs;
+	}
 	if (nkeys != info->nargs)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -432,8 +478,7 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 
 	generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
 	/* the collation of this call: 'A' COLLATE "C" names another key */
-	ac_key_begin(key, MyDatabaseId,
-				 info->collatable ? PG_GET_COLLATION() : InvalidOid,
+	ac_key_begin(key, MyDatabaseId, key_collation(info, PG_GET_COLLATION()),
 				 (uint64) info->uid, generation, info->fill_version);
 	for (i = 0; i < nkeys; i++)
 	{
@@ -463,6 +508,7 @@ atomiccache_contains(PG_FUNCTION_ARGS)
 	AcEntry    *e;
 	bool		result = false;
 
+	ac_check_fill(info);
 	check_fill_privilege(info);
 	initStringInfo(&key);
 	key_from_any(info, fcinfo, 1, &key);

@@ -13,18 +13,38 @@
  * can make a cache, as SPEC.md asks.  The accessor is safe to hand out:
  * it does nothing but serve the registry's cache, and it checks EXECUTE
  * on the fill function on every call (cached per role, and forgotten on
- * every change of a function, a role or a membership).  A C accessor costs one fmgr call on a hit, where a SQL
- * wrapper around a polymorphic entry point would cost a SQL function call
- * wherever the planner cannot inline it (PL/pgSQL, FROM clauses).
+ * every change of a function, a role or a membership).  A C accessor
+ * costs one fmgr call on a hit, where a SQL wrapper around a polymorphic
+ * entry point would cost a SQL function call wherever the planner cannot
+ * inline it (FROM clauses, direct fmgr calls).  An accessor is never
+ * STRICT, IMMUTABLE or PARALLEL SAFE: it applies its fill's strictness at
+ * each call, and the event trigger refuses an ALTER that would make it so.
  *
  * Registry rows are written as the extension's owner, after the caller's
- * own privileges were checked; everybody may read them.
+ * own privileges were checked; everybody may read them.  Every statement
+ * on the registry is run by registry_exec, with search_path pinned and the
+ * latest snapshot (see registry_spi_begin); nothing else of ours runs SQL
+ * but the two event triggers' reads of pg_event_trigger_*().
+ *
+ * The event triggers keep the registry consistent with the catalog it was
+ * made from: ac_catalog_sql_drop (dropped accessors drop their caches; the
+ * original body of a memoized function cannot be dropped alone) and
+ * ac_catalog_ddl_end (replaced accessors end their caches, owners and
+ * fn_uncached privileges follow, changed fills and types invalidate at
+ * commit).  Changes that must not take effect before the transaction
+ * commits (drops, invalidations) wait in a list of pending actions,
+ * applied by the transaction callbacks.
  *
  * A backend keeps what it read of the registry in two hash tables (by
  * accessor OID and by name).  They are dropped whenever the shared DDL
  * generation (bumped by every DDL of any cache) or the local invalidation
  * counter (bumped by pg_proc, role and role membership invalidations)
- * moves.
+ * moves, and an info whose descriptor slot went to another cache is
+ * loaded again.
+ *
+ * Shared descriptors (AcCacheDesc, atomiccache.h) are found by (dbid, uid)
+ * in an open-addressed array; a slot whose cache was dropped is reused
+ * once no linked entry names it (desc_index).
  *
  * IDENTIFICATION
  *	  src/catalog.c
@@ -49,6 +69,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -80,6 +101,9 @@
 #include "stats.h"
 
 static void bump_ddl(void);
+static bool created_here(int64 uid);
+static List *proc_defaults(HeapTuple tup);
+static char accessor_parallel(char fill_parallel);
 static void desc_mark(int idx, Oid dbid, uint64 uid, bool drop);
 static void forget_database(void);
 
@@ -211,7 +235,8 @@ forget_database(void)
 	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
 	for (i = 0; i < AC_MAX_CACHES; i++)
 		if (pg_atomic_read_u32(&ac_descs[i].dbid) == MyDatabaseId &&
-			!pg_atomic_read_u32(&ac_descs[i].dropped))
+			!pg_atomic_read_u32(&ac_descs[i].dropped) &&
+			!created_here((int64) ac_descs[i].uid))
 		{
 			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
 			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
@@ -316,10 +341,20 @@ desc_index(Oid dbid, uint64 uid)
 		if (d == InvalidOid)
 			break;
 		pg_read_barrier();
-		if (d == dbid && ac_descs[idx].uid == uid)
+		if (d == dbid && ac_descs[idx].uid == uid &&
+			!pg_atomic_read_u32(&ac_descs[idx].dropped))
 			return idx;
+		if (d == dbid && ac_descs[idx].uid == uid)
+			break;				/* dropped: see below */
 	}
 
+	/*
+	 * The caller read the cache's registry row just now, so the cache
+	 * exists: a slot of it that is marked dropped is left from an earlier
+	 * life of the same uid (a dump restored into the database it was taken
+	 * from, a cache used in the transaction that created the extension)
+	 * and is made live again, as a new slot would be.
+	 */
 	for (attempt = 0; attempt < 2; attempt++)
 	{
 		int			found = -1;
@@ -341,6 +376,8 @@ desc_index(Oid dbid, uint64 uid)
 			if (db == dbid && d->uid == uid)
 			{
 				found = idx;
+				if (pg_atomic_read_u32(&d->dropped))
+					desc_claim(idx, dbid, uid);
 				break;
 			}
 			if (reuse < 0 && pg_atomic_read_u32(&d->dropped) &&
@@ -450,6 +487,13 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 				 errhint("Create it again with atomiccache.create_cache().")));
 	pform = (Form_pg_proc) GETSTRUCT(ptup);
 	info->nargs = pform->pronargs;
+	{
+		MemoryContext old = MemoryContextSwitchTo(info->cxt);
+
+		info->defaults = proc_defaults(ptup);
+		info->ndefaults = list_length(info->defaults);
+		MemoryContextSwitchTo(old);
+	}
 	info->collatable = false;
 	for (i = 0; i < info->nargs; i++)
 	{
@@ -459,15 +503,18 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	}
 	ac_type_info(pform->prorettype, &info->result);
 	ReleaseSysCache(ptup);
+	/*
+	 * The fill may be gone (dropped while event triggers did not fire): the
+	 * info still serves drop_cache; a call reports it (ac_check_fill).
+	 */
 	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->fill));
-	if (!HeapTupleIsValid(ptup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("the fill function of cache \"%s\" does not exist", info->name),
-				 errhint("It was dropped meanwhile; drop the cache.")));
-	info->fill_strict = ((Form_pg_proc) GETSTRUCT(ptup))->proisstrict;
-	info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
-	ReleaseSysCache(ptup);
+	info->fill_missing = !HeapTupleIsValid(ptup);
+	if (!info->fill_missing)
+	{
+		info->fill_strict = ((Form_pg_proc) GETSTRUCT(ptup))->proisstrict;
+		info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
+		ReleaseSysCache(ptup);
+	}
 	info->desc_idx = desc_index(MyDatabaseId, (uint64) info->uid);
 	return info;
 }
@@ -526,7 +573,13 @@ registry_exec(const char *sql, int nargs, Oid *types, Datum *values,
 	if (plan == NULL)
 		elog(ERROR, "could not prepare a statement on atomiccache.registry: %s",
 			 SPI_result_code_string(SPI_result));
-	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+	/*
+	 * In parallel mode (an accessor in the leader of a parallel plan) no
+	 * new snapshot may be taken: read with the one in force.
+	 */
+	ret = SPI_execute_snapshot(plan, values, nulls,
+							   IsInParallelMode() && ActiveSnapshotSet() ?
+							   GetActiveSnapshot() : GetLatestSnapshot(),
 							   InvalidSnapshot, read_only, false, tcount);
 	SPI_freeplan(plan);
 	return ret;
@@ -683,6 +736,17 @@ ac_check_owner(const AcCacheInfo *info)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of cache \"%s\"", info->name)));
+}
+
+/* A cache whose fill function is gone cannot serve anything. */
+void
+ac_check_fill(const AcCacheInfo *info)
+{
+	if (info->fill_missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the fill function of cache \"%s\" does not exist", info->name),
+				 errhint("Drop the cache with atomiccache.drop_cache().")));
 }
 
 /* ---------------------------------------------------------------------
@@ -951,7 +1015,12 @@ typedef struct PendingRetire
 
 static List *pending_retires = NIL;
 
-/* this transaction has pending invalidations (a fast test for the hit path) */
+/*
+ * This transaction changed a fill function or a type some cache uses (it
+ * has pending invalidations): until it ends, its accessor calls run their
+ * fills without publishing anything (api.c; fill.c checks again before it
+ * publishes, since the fill itself may have made the change).
+ */
 bool		ac_xact_invalidates = false;
 
 static void
@@ -988,6 +1057,22 @@ forget_cache_at_abort(int64 uid)
  * Every entry of the cache becomes absent when this transaction commits
  * (a change of its fill or of its types, seen by every backend then).
  */
+/* Was this cache created by the current transaction? */
+static bool
+created_here(int64 uid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->uid == uid && pr->kind == PENDING_CREATED)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The extension is (re)created in this database: descriptors left by the
  * caches of an earlier installation count as dropped when the installing
@@ -1034,7 +1119,7 @@ desc_lookup(Oid dbid, uint64 uid)
  * drops take effect at commit; invalidations at commit and at abort (the
  * rolled-back transaction may have filled entries with the definition it
  * rolled back: its own calls bypass the cache meanwhile, see
- * ac_cache_changed_here, but a fill it ran for another cache may have
+ * ac_xact_invalidates, but a fill it ran for another cache may have
  * called this one); a cache created by a transaction that aborts is
  * dropped (no registry row names it), so its slot can be reused.
  */
@@ -1113,7 +1198,7 @@ ac_catalog_xact_end(AcXactEnd how)
 	 * Commit: drops and invalidations take effect.  Abort: drops are
 	 * forgotten, but invalidations take effect too, since this transaction
 	 * may have filled entries with the definition it rolled back (its own
-	 * calls bypass the cache meanwhile, see ac_cache_changed_here, but a
+	 * calls bypass the cache meanwhile, see ac_xact_invalidates, but a
 	 * fill it ran for another cache may have called this one).
 	 */
 	/*
@@ -1182,29 +1267,6 @@ ac_catalog_subxact_abort(int level)
 			pending_retires = foreach_delete_current(pending_retires, lc);
 		}
 	}
-}
-
-/*
- * Did this transaction change the fill (or a type) of this cache?  Then
- * its own calls must not publish values of a definition that other
- * sessions do not have yet (and may never have, if it rolls back).  Cheap
- * when the transaction changed nothing.
- */
-bool
-ac_cache_changed_here(int64 uid)
-{
-	ListCell   *lc;
-
-	if (!ac_xact_invalidates)
-		return false;
-	foreach(lc, pending_retires)
-	{
-		PendingRetire *pr = lfirst(lc);
-
-		if (pr->uid == uid && pr->kind == PENDING_INVALIDATE)
-			return true;
-	}
-	return false;
 }
 
 static void
@@ -1285,7 +1347,6 @@ accessor_parallel(char fill_parallel)
 	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
 }
 
-static List *proc_defaults(HeapTuple tup);
 static bool is_accessor(HeapTuple ptup);
 
 /*
@@ -1409,7 +1470,7 @@ ac_drop_cache(AcCacheInfo *info)
 	ObjectAddress addr;
 
 	ac_check_owner(info);
-	if (info->memoized)
+	if (info->memoized && !info->fill_missing)
 	{
 		ac_unmemoize(info->accessor);
 		return;
@@ -1581,6 +1642,42 @@ func_is_secdef(Oid fn)
 	return secdef;
 }
 
+/*
+ * A fill function was altered: its accessor follows its volatility (STABLE,
+ * or VOLATILE if the fill is) and its parallel safety (at most RESTRICTED,
+ * UNSAFE if the fill is), as create_cache made them.
+ */
+static void
+sync_accessor_attributes(Oid accessor, Oid fill)
+{
+	HeapTuple	ftup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fill));
+	HeapTuple	atup;
+	char		vol;
+	char		par;
+
+	if (!HeapTupleIsValid(ftup))
+		return;
+	vol = ((Form_pg_proc) GETSTRUCT(ftup))->provolatile == PROVOLATILE_VOLATILE ?
+		PROVOLATILE_VOLATILE : PROVOLATILE_STABLE;
+	par = accessor_parallel(((Form_pg_proc) GETSTRUCT(ftup))->proparallel);
+	ReleaseSysCache(ftup);
+	atup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(accessor));
+	if (!HeapTupleIsValid(atup))
+		return;
+	if (((Form_pg_proc) GETSTRUCT(atup))->provolatile != vol ||
+		((Form_pg_proc) GETSTRUCT(atup))->proparallel != par)
+	{
+		Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
+
+		((Form_pg_proc) GETSTRUCT(atup))->provolatile = vol;
+		((Form_pg_proc) GETSTRUCT(atup))->proparallel = par;
+		CatalogTupleUpdate(rel, &atup->t_self, atup);
+		table_close(rel, RowExclusiveLock);
+		CommandCounterIncrement();
+	}
+	heap_freetuple(atup);
+}
+
 /* One registry row, as the event triggers read it. */
 typedef struct RegistryRow
 {
@@ -1627,9 +1724,9 @@ registry_rows(MemoryContext cxt)
 /*
  * The sql_drop event trigger.  A dropped accessor (DROP FUNCTION, DROP
  * ... CASCADE, DROP SCHEMA) drops its cache: the registry row goes now,
- * the entries become unreachable at commit.  The original body of a
- * memoized function cannot be dropped without the function: that would
- * leave a function whose every call fails.
+ * the entries become unreachable at commit.  (The original body of a
+ * memoized function cannot be dropped without the function: fn depends
+ * on it, see ac_memoize.)
  */
 void
 ac_catalog_sql_drop(void)
@@ -1677,20 +1774,7 @@ ac_catalog_sql_drop(void)
 			ac_retire_cache_at_commit(row->uid);
 			bump_ddl();
 		}
-		else if (row->memoized && list_member_oid(dropped, row->fill))
-		{
-			HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
-			char	   *fn = HeapTupleIsValid(tup) ?
-				format_procedure(row->accessor) : "?";
 
-			if (HeapTupleIsValid(tup))
-				ReleaseSysCache(tup);
-			ereport(ERROR,
-					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop the original body of the memoized function %s alone", fn),
-					 errdetail("The function would fail on every call."),
-					 errhint("Drop the function %s too, or unmemoize it first.", fn)));
-		}
 	}
 }
 
@@ -1708,6 +1792,10 @@ end_cache(RegistryRow *row)
 	{
 		ObjectAddress addr;
 
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
+										   DEPENDENCY_NORMAL,
+										   ProcedureRelationId, row->fill);
+		CommandCounterIncrement();
 		ObjectAddressSet(addr, ProcedureRelationId, row->fill);
 		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
 	}
@@ -1844,7 +1932,10 @@ ac_catalog_ddl_end(Node *parsetree)
 			sync_proc_privileges(row->accessor, row->fill);
 
 		if (list_member_oid(procs, row->fill))
+		{
 			invalidate = true;
+			sync_accessor_attributes(row->accessor, row->fill);
+		}
 		if (types != NIL)
 		{
 			if (type_uses(p->prorettype, types, 0))
@@ -1943,9 +2034,10 @@ is_accessor(HeapTuple ptup)
 /*
  * What memoize cannot do in place: functions with OUT, INOUT, TABLE or
  * VARIADIC arguments (the accessor takes the IN arguments only), and an
- * IMMUTABLE function that an index, a constraint, a column default or a
- * generated column relies on (the accessor is STABLE: such an index could
- * no longer be rebuilt).
+ * IMMUTABLE function that an index, a partition key, a constraint, a
+ * column default, a generated column or extended statistics rely on (the
+ * accessor is STABLE: such an index could no longer be rebuilt, such a
+ * table no longer be restored).
  */
 static void
 check_memoizable(HeapTuple ptup)
@@ -1979,11 +2071,14 @@ check_memoizable(HeapTuple ptup)
 
 		if (d->classid != RelationRelationId &&
 			d->classid != AttrDefaultRelationId &&
-			d->classid != ConstraintRelationId)
+			d->classid != ConstraintRelationId &&
+			d->classid != StatisticExtRelationId)
 			continue;
+		/* an index, a partition key, a column (generated or default) */
 		if (d->classid == RelationRelationId &&
 			get_rel_relkind(d->objid) != RELKIND_INDEX &&
 			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_INDEX &&
+			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_TABLE &&
 			d->objsubid == 0)
 			continue;
 		ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
@@ -2082,13 +2177,16 @@ ac_memoize(Oid fn, Interval *ttl)
 	CommandCounterIncrement();
 	sync_proc_privileges(fn, fill.objectId);
 	/*
-	 * The original body goes when the function goes.  It cannot be dropped
-	 * alone either: the sql_drop event trigger refuses that (an internal
-	 * dependency would say so too, but pg_dump leaves out functions with
-	 * one).
+	 * The memoized function depends on its original body: the body cannot
+	 * be dropped without it (DROP FUNCTION fn_uncached needs CASCADE, which
+	 * drops fn too, and so does a CASCADE that reaches the body).  Dropped
+	 * alone, fn leaves the body as a plain function that keeps working.
+	 * This order (body first) is also the one pg_dump creates them in and
+	 * drops them in reverse (--clean).  An internal dependency would tie
+	 * them closer, but pg_dump leaves out functions that have one.
 	 */
-	depend_on(ProcedureRelationId, fill.objectId, ProcedureRelationId, fn,
-			  DEPENDENCY_AUTO);
+	depend_on(ProcedureRelationId, fn, ProcedureRelationId, fill.objectId,
+			  DEPENDENCY_NORMAL);
 
 	/* 2. the function itself becomes the accessor, same OID */
 	replace_definition(ptup, NULL);
@@ -2117,6 +2215,12 @@ ac_unmemoize(Oid fn)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("function %s is not memoized", format_procedure(fn))));
 	ac_check_owner(info);
+	if (info->fill_missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the original body of memoized function %s does not exist",
+						format_procedure(fn)),
+				 errhint("Drop the cache (and the function with it) with atomiccache.drop_cache().")));
 	target = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
 	source = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(info->fill));
 	if (!HeapTupleIsValid(target) || !HeapTupleIsValid(source))
@@ -2126,6 +2230,11 @@ ac_unmemoize(Oid fn)
 	CommandCounterIncrement();
 	registry_delete(info->uid);
 	retire_desc(info->uid);
+	/* fn no longer depends on the body (0.1.0: the body on fn, auto) */
+	deleteDependencyRecordsForSpecific(ProcedureRelationId, fn,
+									   DEPENDENCY_NORMAL,
+									   ProcedureRelationId, info->fill);
+	CommandCounterIncrement();
 	ObjectAddressSet(addr, ProcedureRelationId, info->fill);
 	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
 	CommandCounterIncrement();

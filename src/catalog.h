@@ -33,9 +33,12 @@ typedef struct AcCacheInfo
 	bool		memoized;
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
+	bool		fill_missing;	/* the fill was dropped (triggers off) */
 	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;
 	int			nargs;
+	int			ndefaults;		/* trailing arguments with a default */
+	List	   *defaults;		/* their expressions (the accessor's) */
 	AcTypeInfo	result;
 	AcTypeInfo	args[FUNC_MAX_ARGS];
 	uint64		ddl_generation; /* shared DDL generation when loaded */
@@ -51,12 +54,12 @@ extern bool ac_info_is_current(const AcCacheInfo *info);
 extern AcCacheInfo *ac_info_by_accessor(Oid accessor, bool missing_ok);
 extern AcCacheInfo *ac_info_by_name(const char *name);
 extern void ac_check_owner(const AcCacheInfo *info);
+extern void ac_check_fill(const AcCacheInfo *info);
 extern List *ac_cache_names(void);
 extern Oid	ac_function_by_name(const char *spec);
 extern void ac_catalog_ddl_end(Node *parsetree);
 extern void ac_catalog_sql_drop(void);
 extern bool ac_xact_invalidates;
-extern bool ac_cache_changed_here(int64 uid);
 extern void ac_forget_database(void);
 
 extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);

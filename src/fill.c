@@ -192,11 +192,17 @@ error_is_transient(int code)
 	if (cat == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
 		code == ERRCODE_INVALID_SCHEMA_NAME)
 		return true;
+
+	/*
+	 * Class 25 (invalid transaction state: a read-only transaction, "cannot
+	 * ... during a parallel operation") is about the caller's transaction.
+	 */
+	if (cat == ERRCODE_INVALID_TRANSACTION_STATE)
+		return true;
 	return code == ERRCODE_STATEMENT_TOO_COMPLEX ||
 		code == ERRCODE_T_R_SERIALIZATION_FAILURE ||
 		code == ERRCODE_T_R_DEADLOCK_DETECTED ||
-		code == ERRCODE_LOCK_NOT_AVAILABLE ||
-		code == ERRCODE_READ_ONLY_SQL_TRANSACTION;
+		code == ERRCODE_LOCK_NOT_AVAILABLE;
 }
 
 static AcStatRow *
@@ -242,7 +248,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 		edata = CopyErrorData();
 		FlushErrorState();
 		us = (ac_now_ns() - start) / 1000;
-		if (error_is_transient(edata->sqlerrcode) ||
+		if (error_is_transient(edata->sqlerrcode) || *call->no_publish ||
 			!ac_error_store(entry, edata))
 			ac_entry_abandon(entry, mine);
 		else
@@ -268,9 +274,12 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 
 	/*
 	 * A value that cannot be stored is returned uncached; its waiters learn
-	 * so and run the fill themselves.
+	 * so and run the fill themselves.  So is a value computed while this
+	 * transaction has changed a fill or a type (the fill itself may have
+	 * done it): other sessions must not see it before the change commits.
 	 */
-	if (ac_value_store(entry, call->result, result, *isnull))
+	if (!*call->no_publish &&
+		ac_value_store(entry, call->result, result, *isnull))
 	{
 		set_times(call, entry);
 		ac_entry_publish(entry, AC_READY);

@@ -27,6 +27,9 @@ typedef struct AcFillCall
 	const AcTypeInfo *result;	/* result type */
 	FunctionCallInfo fcinfo;	/* the fill call, arguments set */
 	AcStatRow  *stats;			/* this backend's counters for the cache */
+	const bool *no_publish;		/* when true at publication time: return
+								 * the value uncached (this transaction
+								 * changed a fill or a type) */
 } AcFillCall;
 
 extern void ac_fill_init(void);

@@ -20,7 +20,11 @@
  * the head, so a remover may set a predecessor's next pointer with a
  * plain atomic write, and needs a CAS only when the entry is the head.
  * Before unlinking, the remover moves the entry's state to REMOVED by CAS,
- * which decides who unlinks it and lets lookups skip it.  Removal and
+ * which decides who unlinks it and lets lookups skip it.  The CAS starts
+ * from a live word the remover loaded itself; a REMOVED (or PENDING) word
+ * is refused, so a remover that loaded the state after another removed
+ * the entry can never remove it a second time (test/t/100_removers.pl
+ * forces every pair of removers to interleave there).  Removal and
  * eviction are slow paths; invariant 1 of DESIGN.md holds for the hit path.
  *
  * Reclamation is epoch based.  A backend announces the global epoch in

@@ -72,5 +72,30 @@ is( $node->safe_psql(
 	'31',
 	'entries are per database');
 
+# restored over itself (--clean, in one transaction): the caches come back
+# with their old ids and are live (counted), memoized functions included
+$node->command_ok(
+	[
+		'pg_restore', '--clean', '--if-exists', '--single-transaction',
+		'--exit-on-error', '-d', $node->connstr('postgres'), $dump
+	],
+	'pg_restore --clean --single-transaction over the same database');
+my $plain = "$PostgreSQL::Test::Utils::tmp_check/dump.sql";
+$node->command_ok(
+	[ 'pg_dump', '--clean', '-f', $plain, '-d', $node->connstr('postgres') ],
+	'pg_dump --clean, plain');
+$node->command_ok(
+	[
+		'psql', '-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-f', $plain,
+		'-d', $node->connstr('postgres')
+	],
+	'the plain --clean dump loads in one transaction');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT fib(30), shop.price(2), shop.price(2);
+	SELECT name, entries > 0, hits > 0 FROM atomiccache.caches ORDER BY name}),
+	"832040|3.0|3.0\nfib|t|t\nshop.price|t|t",
+	'the caches restored over themselves fill, hit and are counted');
+
 $node->stop;
 done_testing();

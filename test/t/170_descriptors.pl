@@ -101,6 +101,25 @@ $node->safe_psql(
 });
 pass("$n more caches after the extension was made again");
 
+# a cache created and used in the transaction that creates the extension
+# is live afterwards (not taken for one of an earlier installation)
+$node->safe_psql('postgres', 'CREATE DATABASE onetx');
+$node->safe_psql(
+	'onetx', q{
+	BEGIN;
+	CREATE EXTENSION atomiccache;
+	CREATE FUNCTION f(k int) RETURNS int LANGUAGE sql AS 'SELECT k + 1';
+	SELECT atomiccache.create_cache('fc', 'f(int)');
+	SELECT fc(0);
+	COMMIT;
+});
+is( $node->safe_psql(
+		'onetx', q{
+	SELECT fc(0), fc(0);
+	SELECT entries, hits, fills FROM atomiccache.caches WHERE name = 'fc'}),
+	"1|1
+1|2|1", 'a cache used in the CREATE EXTENSION transaction stays live');
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|TRAP:/, 'no backend crashed');
 $node->stop;
