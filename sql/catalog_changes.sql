@@ -368,6 +368,11 @@ UPDATE cc.src SET v = 'new';
 SELECT atomiccache.contains('cc.ch5', 1) AS by_default,
        atomiccache.invalidate('cc.ch5', 1, 'x') AS invalidated;
 SELECT cc.ch5(1), cc.ch5(1, 'x');
+-- a default with a COLLATE clause
+CREATE FUNCTION cc.dc(n integer, t text DEFAULT 'y' COLLATE "C") RETURNS text
+LANGUAGE sql AS $$ SELECT n || t $$;
+SELECT atomiccache.create_cache('cc.dcc', 'cc.dc(integer,text)');
+SELECT cc.dcc(1), atomiccache.contains('cc.dcc', 1) AS by_default;
 
 -- a partition key or extended statistics rely on IMMUTABLE too
 CREATE FUNCTION cc.pk(n integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT n % 2 $$;

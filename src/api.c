@@ -36,6 +36,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -457,8 +458,13 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 		{
 			Expr	   *expr = list_nth(info->defaults,
 										i - (info->nargs - info->ndefaults));
-			ExprState  *es = ExecInitExpr(expr, NULL);
-			ExprContext *ec = CreateStandaloneExprContext();
+			ExprState  *es;
+			ExprContext *ec;
+
+			/* as the planner gives it to a call (COLLATE clauses, ...) */
+			expr = expression_planner((Expr *) copyObject(expr));
+			es = ExecInitExpr(expr, NULL);
+			ec = CreateStandaloneExprContext();
 
 			values[i] = ExecEvalExpr(es, ec, &nulls[i]);
 			if (!nulls[i] && !info->args[i].byval)

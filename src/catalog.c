@@ -102,6 +102,8 @@
 
 static void bump_ddl(void);
 static bool created_here(int64 uid);
+static bool registry_has_uid(int64 uid);
+static bool is_accessor(HeapTuple ptup);
 static List *proc_defaults(HeapTuple tup);
 static char accessor_parallel(char fill_parallel);
 static void desc_mark(int idx, Oid dbid, uint64 uid, bool drop);
@@ -174,6 +176,9 @@ static void
 retire_info(AcCacheInfo *info)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	/* call states referring to it are looked up again, never dereferenced */
+	ac_catalog_epoch++;
 
 	stale_infos = lappend(stale_infos, info);
 	MemoryContextSwitchTo(old);
@@ -345,7 +350,16 @@ desc_index(Oid dbid, uint64 uid)
 			!pg_atomic_read_u32(&ac_descs[idx].dropped))
 			return idx;
 		if (d == dbid && ac_descs[idx].uid == uid)
-			break;				/* dropped: see below */
+		{
+			/*
+			 * Dropped.  Made live again only if the registry names the cache
+			 * as of now (the drop is marked only once its commit is visible);
+			 * in parallel mode no new snapshot can be taken: left as it is.
+			 */
+			if (IsInParallelMode() || !registry_has_uid((int64) uid))
+				return idx;
+			break;
+		}
 	}
 
 	/*
@@ -456,7 +470,11 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	int			i;
 
 	{
-		MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext,
+		/*
+		 * Made under the current context and moved under CacheMemoryContext
+		 * once complete, so that an ERROR while loading leaks nothing.
+		 */
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 												  "atomiccache cache",
 												  ALLOCSET_SMALL_SIZES);
 
@@ -485,6 +503,14 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 				 errmsg("cache \"%s\" does not exist", info->name),
 				 errdetail("Its accessor was dropped while event triggers did not fire; the cache counts as dropped."),
 				 errhint("Create it again with atomiccache.create_cache().")));
+	if (!is_accessor(ptup))
+	{
+		ReleaseSysCache(ptup);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", info->name),
+				 errdetail("Its accessor is no longer one.")));
+	}
 	pform = (Form_pg_proc) GETSTRUCT(ptup);
 	info->nargs = pform->pronargs;
 	{
@@ -516,6 +542,7 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 		ReleaseSysCache(ptup);
 	}
 	info->desc_idx = desc_index(MyDatabaseId, (uint64) info->uid);
+	MemoryContextSetParent(info->cxt, CacheMemoryContext);
 	return info;
 }
 
@@ -591,6 +618,25 @@ registry_spi_end(RegistrySpi *rs)
 	SPI_finish();
 	AtEOXact_GUC(true, rs->guc_level);
 	SetUserIdAndSecContext(rs->save_userid, rs->save_sec);
+}
+
+/* Does the registry, as of now, have a row for this uid? */
+static bool
+registry_has_uid(int64 uid)
+{
+	Oid			t = INT8OID;
+	Datum		v = Int64GetDatum(uid);
+	bool		found;
+	RegistrySpi rs;
+
+	registry_spi_begin(&rs, false);
+	if (registry_exec("SELECT 1 FROM atomiccache.registry r"
+					  " WHERE r.uid OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+					  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	found = SPI_processed > 0;
+	registry_spi_end(&rs);
+	return found;
 }
 
 static AcCacheInfo *
@@ -1347,7 +1393,6 @@ accessor_parallel(char fill_parallel)
 	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
 }
 
-static bool is_accessor(HeapTuple ptup);
 
 /*
  * The names of a function's input arguments, as a text[] for
@@ -1784,11 +1829,12 @@ ac_catalog_sql_drop(void)
  * a memoized function (the user's new body stands).
  */
 static void
-end_cache(RegistryRow *row)
+end_cache(RegistryRow *row, bool drop_body)
 {
 	registry_delete(row->uid);
 	ac_retire_cache_at_commit(row->uid);
-	if (row->memoized && SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
+	if (drop_body && row->memoized &&
+		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
 	{
 		ObjectAddress addr;
 
@@ -1834,6 +1880,7 @@ ac_catalog_ddl_end(Node *parsetree)
 	RegistrySpi rs;
 	List	   *rows = NIL;
 	List	   *procs = NIL;
+	List	   *touched = NIL;
 	List	   *types = NIL;
 	ListCell   *lc;
 	uint64		i;
@@ -1874,6 +1921,8 @@ ac_catalog_ddl_end(Node *parsetree)
 
 			if (!n1 && !n2)
 			{
+				if (classid == ProcedureRelationId)
+					touched = lappend_oid(touched, objid);
 				if (classid == ProcedureRelationId &&
 					(defines || (new_owner && func_is_secdef(objid))))
 					procs = lappend_oid(procs, objid);
@@ -1898,25 +1947,29 @@ ac_catalog_ddl_end(Node *parsetree)
 
 		if (!HeapTupleIsValid(ptup))
 		{
-			end_cache(row);
+			/* dropped while triggers did not fire: the body stays */
+			end_cache(row, false);
 			continue;
 		}
 		if (!is_accessor(ptup))
 		{
 			ReleaseSysCache(ptup);
-			end_cache(row);
+			end_cache(row, true);
 			continue;
 		}
 		p = (Form_pg_proc) GETSTRUCT(ptup);
-		if (p->proisstrict)
+		/* only the accessors this command changed: one bad accessor (made
+		 * while triggers did not fire) must not block all DDL */
+		if (p->proisstrict && list_member_oid(touched, row->accessor))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
 					 errmsg("the accessor %s of an atomiccache cache cannot be STRICT",
 							format_procedure(row->accessor)),
 					 errhint("An accessor follows the strictness of its fill function, %s: change that one instead.",
 							 format_procedure(row->fill))));
-		if (p->provolatile == PROVOLATILE_IMMUTABLE ||
-			p->proparallel == PROPARALLEL_SAFE)
+		if ((p->provolatile == PROVOLATILE_IMMUTABLE ||
+			 p->proparallel == PROPARALLEL_SAFE) &&
+			list_member_oid(touched, row->accessor))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
 					 errmsg("the accessor %s of an atomiccache cache cannot be %s",
@@ -2185,11 +2238,13 @@ ac_memoize(Oid fn, Interval *ttl)
 	 * drops them in reverse (--clean).  An internal dependency would tie
 	 * them closer, but pg_dump leaves out functions that have one.
 	 */
-	depend_on(ProcedureRelationId, fn, ProcedureRelationId, fill.objectId,
-			  DEPENDENCY_NORMAL);
 
 	/* 2. the function itself becomes the accessor, same OID */
 	replace_definition(ptup, NULL);
+	CommandCounterIncrement();
+	/* after ProcedureCreate, which replaces fn's dependencies */
+	depend_on(ProcedureRelationId, fn, ProcedureRelationId, fill.objectId,
+			  DEPENDENCY_NORMAL);
 	depend_on(ProcedureRelationId, fn, ExtensionRelationId, extension_oid(),
 			  DEPENDENCY_NORMAL);
 	CommandCounterIncrement();

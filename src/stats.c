@@ -304,6 +304,7 @@ typedef struct EntryScan
 {
 	int			desc_idx;
 	uint64		uid;
+	TransactionId fill_version;
 	uint64		generation;
 	uint64		now;
 	List	   *found;
@@ -314,9 +315,14 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 {
 	EntryScan  *es = arg;
 	EntryCopy  *c;
+	AcKeyHeader h;
 
 	if (e->desc_idx != es->desc_idx || e->generation != es->generation ||
 		!ac_key_is_of(e->key, e->keylen, MyDatabaseId, es->uid))
+		return;
+	/* keys of another version of the fill are not this cache's any more */
+	memcpy(&h, e->key, sizeof(h));
+	if (h.fill_version != es->fill_version)
 		return;
 	c = palloc(sizeof(EntryCopy));
 	c->key = palloc(e->keylen);
@@ -370,6 +376,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 
 	es.desc_idx = info->desc_idx;
 	es.uid = (uint64) info->uid;
+	es.fill_version = info->fill_version;
 	es.generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
 	es.now = ac_now_ns();
 	es.found = NIL;
