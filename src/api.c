@@ -321,9 +321,8 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 	 */
 	if (unlikely(cs->info->collatable && cs->collation != fcinfo->fncollation))
 	{
-		AcCallSite *other;
-
 		AcCallSite *first = cs->info->callstate;
+		AcCallSite *other;
 
 		for (other = first; other != NULL; other = other->next)
 			if (other->collation == fcinfo->fncollation)

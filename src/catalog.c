@@ -1605,6 +1605,7 @@ sync_proc_privileges(Oid from, Oid to)
 			repl[Anum_pg_proc_proowner - 1] = true;
 			newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
 			CatalogTupleUpdate(rel, &newtup->t_self, newtup);
+			heap_freetuple(newtup);
 
 			if (owner != oldowner)
 				changeDependencyOnOwner(ProcedureRelationId, to, owner);
