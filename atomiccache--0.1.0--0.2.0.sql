@@ -66,8 +66,6 @@ REVOKE ALL ON FUNCTION atomiccache._forget_database() FROM PUBLIC;
 
 COMMENT ON SCHEMA atomiccache IS
     'atomiccache: cross-session result caches in shared memory';
-COMMENT ON TABLE atomiccache.registry IS
-    'The caches of this database; written only by the atomiccache functions';
 COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
     'Create a cache filled by a function, and its accessor function';
 COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
@@ -106,8 +104,6 @@ COMMENT ON FUNCTION atomiccache.memory() IS
     'The shared memory of all caches of the server';
 COMMENT ON FUNCTION atomiccache.entries(text) IS
     'The entries of a cache (its owner, superusers and pg_read_all_stats only)';
-COMMENT ON FUNCTION atomiccache._forget(bigint) IS
-    'Internal (unused since 0.2.0): a dropped accessor''s cache becomes unreachable at commit';
 COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
     'Internal: the sql_drop event trigger that forgets dropped caches';
 COMMENT ON FUNCTION atomiccache._forget_database() IS
@@ -122,22 +118,48 @@ UPDATE pg_catalog.pg_proc p SET proisstrict = false
    AND p.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
        SELECT r.accessor::pg_catalog.oid FROM atomiccache.registry r));
 
--- A memoized function depends on its original body (was: the body on the
--- function, dropped with it but droppable alone): DROP FUNCTION of the
--- body needs CASCADE, and pg_dump creates the body first.
-INSERT INTO pg_catalog.pg_depend
-       (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid,
-       r.accessor::pg_catalog.oid, 0,
-       'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid,
-       r.fill::pg_catalog.oid, 0, 'n'::pg_catalog."char"
-  FROM atomiccache.registry r
- WHERE r.memoized;
-DELETE FROM pg_catalog.pg_depend d
- WHERE d.deptype OPERATOR(pg_catalog.=) 'a'::pg_catalog."char"
-   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
-   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
-   AND EXISTS (SELECT FROM atomiccache.registry r
-                WHERE r.memoized
-                  AND r.fill::pg_catalog.oid OPERATOR(pg_catalog.=) d.objid
-                  AND r.accessor::pg_catalog.oid OPERATOR(pg_catalog.=) d.refobjid);
+-- The registry moves from a table to the catalog: one definition
+-- function per cache (see src/registry.c), made from each row by
+-- _migrate_registry, which also gives the accessors the dependencies of
+-- 0.2.0.  The caches come back empty.
+CREATE TYPE atomiccache.cache AS ();
+COMMENT ON TYPE atomiccache.cache IS
+    'The argument type of the definition functions of caches (one per cache, in this schema)';
+
+CREATE FUNCTION atomiccache._caches(
+    OUT name text, OUT accessor regprocedure, OUT fill regprocedure,
+    OUT ttl interval, OUT uid bigint, OUT memoized boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'atomiccache_caches'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION atomiccache._caches() IS
+    'The definitions of the caches of this database (behind the view caches)';
+
+CREATE FUNCTION atomiccache._migrate_registry()
+RETURNS void
+AS 'MODULE_PATHNAME', 'atomiccache_migrate_registry'
+LANGUAGE C;
+SELECT atomiccache._migrate_registry();
+DROP FUNCTION atomiccache._migrate_registry();
+
+CREATE OR REPLACE VIEW atomiccache.caches AS
+SELECT r.name, r.accessor, r.fill, r.ttl,
+       coalesce(s.entries, 0) AS entries,
+       coalesce(s.bytes, 0) AS bytes,
+       coalesce(s.hits, 0) AS hits,
+       coalesce(s.misses, 0) AS misses,
+       coalesce(s.fills, 0) AS fills,
+       coalesce(s.fill_errors, 0) AS fill_errors,
+       coalesce(s.waits, 0) AS waits,
+       coalesce(s.evictions, 0) AS evictions,
+       coalesce(s.expirations, 0) AS expirations,
+       coalesce(s.invalidations, 0) AS invalidations,
+       coalesce(s.uncached, 0) AS uncached,
+       coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
+       coalesce(s.fill_time_max, 0) AS fill_time_max_ms
+  FROM atomiccache._caches() r
+  LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
+
+ALTER EXTENSION atomiccache DROP TABLE atomiccache.registry;
+DROP TABLE atomiccache.registry;
+DROP FUNCTION atomiccache._forget(bigint);

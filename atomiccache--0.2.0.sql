@@ -3,26 +3,20 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION atomiccache" to load this file. \quit
 
--- Accessors read the registry as their caller: everybody may use the schema.
+-- Everybody may call the functions of the extension.  Nobody but its
+-- owner may create objects in its schema: what is there was made by the
+-- extension (see src/registry.c).
 GRANT USAGE ON SCHEMA atomiccache TO PUBLIC;
 
--- The per-database registry of caches.  Rows are written only by the C
--- functions below (as the extension owner, after checking the caller's
--- privileges); everybody may read it.  The uid is random and never reused,
--- so entries left in shared memory by a dropped cache (or a dropped and
--- re-created extension) can never be mistaken for a new cache's entries.
-CREATE TABLE atomiccache.registry (
-    name        text PRIMARY KEY,
-    uid         bigint NOT NULL UNIQUE,
-    accessor    regprocedure NOT NULL UNIQUE,
-    fill        regprocedure NOT NULL,
-    ttl         interval CHECK (ttl > interval '0'),
-    owner       regrole NOT NULL,
-    memoized    boolean NOT NULL DEFAULT false
-);
-SELECT pg_catalog.pg_extension_config_dump('atomiccache.registry', '');
-REVOKE ALL ON atomiccache.registry FROM PUBLIC;
-GRANT SELECT ON atomiccache.registry TO PUBLIC;
+-- The registry: each cache is a function of schema atomiccache, named as
+-- the cache, taking one argument of this type (which no other function
+-- takes), whose SQL-standard body names the accessor and the fill
+-- function (so that both depend on it, and pg_dump restores it):
+--   atomiccache.squares(atomiccache.cache, OUT accessor regprocedure,
+--       OUT fill regprocedure, OUT ttl interval, OUT memoized boolean)
+-- Only create_cache and memoize make them; drop_cache and unmemoize drop
+-- them.
+CREATE TYPE atomiccache.cache AS ();
 
 CREATE FUNCTION atomiccache.create_cache(name text, fill regprocedure,
                                          ttl interval DEFAULT NULL)
@@ -97,6 +91,14 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'atomiccache_stats'
 LANGUAGE C VOLATILE STRICT;
 
+-- The definitions of the caches of this database, read from the catalog.
+CREATE FUNCTION atomiccache._caches(
+    OUT name text, OUT accessor regprocedure, OUT fill regprocedure,
+    OUT ttl interval, OUT uid bigint, OUT memoized boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'atomiccache_caches'
+LANGUAGE C STABLE STRICT;
+
 CREATE VIEW atomiccache.caches AS
 SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.entries, 0) AS entries,
@@ -112,7 +114,7 @@ SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.uncached, 0) AS uncached,
        coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
        coalesce(s.fill_time_max, 0) AS fill_time_max_ms
-  FROM atomiccache.registry r
+  FROM atomiccache._caches() r
   LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
 GRANT SELECT ON atomiccache.caches TO PUBLIC;
 
@@ -132,34 +134,13 @@ RETURNS TABLE (key text, state text, bytes bigint,
 AS 'MODULE_PATHNAME', 'atomiccache_entries'
 LANGUAGE C VOLATILE;
 
--- Forget the registry row of a cache whose accessor is dropped by plain
--- DROP FUNCTION (or DROP ... CASCADE); its entries become unreachable and
--- are reclaimed like any other garbage.
-CREATE FUNCTION atomiccache._forget(uid bigint)
-RETURNS void
-AS 'MODULE_PATHNAME', 'atomiccache_forget'
-LANGUAGE C VOLATILE;
-REVOKE ALL ON FUNCTION atomiccache._forget(bigint) FROM PUBLIC;
-
+-- A dropped definition (DROP FUNCTION ... CASCADE of a fill or an
+-- accessor, DROP SCHEMA, DROP OWNED) drops its cache at commit; see
+-- ac_catalog_sql_drop in src/catalog.c.
 CREATE FUNCTION atomiccache._on_sql_drop()
 RETURNS event_trigger
-LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog
-AS $$
-DECLARE
-    u bigint;
-BEGIN
-    FOR u IN
-        DELETE FROM atomiccache.registry r
-         USING pg_catalog.pg_event_trigger_dropped_objects() d
-         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-           AND d.objid = r.accessor::pg_catalog.oid
-        RETURNING r.uid
-    LOOP
-        PERFORM atomiccache._forget(u);
-    END LOOP;
-END
-$$;
+AS 'MODULE_PATHNAME', 'atomiccache_on_sql_drop'
+LANGUAGE C;
 
 CREATE EVENT TRIGGER atomiccache_sql_drop ON sql_drop
     EXECUTE FUNCTION atomiccache._on_sql_drop();
@@ -204,14 +185,6 @@ CREATE EVENT TRIGGER atomiccache_ddl_end ON ddl_command_end
                  'ALTER VIEW', 'ALTER MATERIALIZED VIEW')
     EXECUTE FUNCTION atomiccache._on_ddl_end();
 
--- The sql_drop trigger in C: a dropped accessor drops its cache, and the
--- original body of a memoized function cannot be dropped alone.  Nothing
--- runs as another role any more.
-CREATE OR REPLACE FUNCTION atomiccache._on_sql_drop()
-RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'atomiccache_on_sql_drop'
-LANGUAGE C;
-
 -- Both event triggers fire under session_replication_role = replica too.
 ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER atomiccache_ddl_end ENABLE ALWAYS;
@@ -227,8 +200,8 @@ REVOKE ALL ON FUNCTION atomiccache._forget_database() FROM PUBLIC;
 
 COMMENT ON SCHEMA atomiccache IS
     'atomiccache: cross-session result caches in shared memory';
-COMMENT ON TABLE atomiccache.registry IS
-    'The caches of this database; written only by the atomiccache functions';
+COMMENT ON TYPE atomiccache.cache IS
+    'The argument type of the definition functions of caches (one per cache, in this schema)';
 COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
     'Create a cache filled by a function, and its accessor function';
 COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
@@ -261,14 +234,14 @@ COMMENT ON FUNCTION atomiccache.reset_stats(text) IS
     'Zero the counters of a cache, or of every cache the caller owns';
 COMMENT ON FUNCTION atomiccache._stats() IS
     'The figures of the caches of this database (behind the view caches)';
+COMMENT ON FUNCTION atomiccache._caches() IS
+    'The definitions of the caches of this database (behind the view caches)';
 COMMENT ON VIEW atomiccache.caches IS
     'One row per cache of this database: definition, entries, bytes and counters';
 COMMENT ON FUNCTION atomiccache.memory() IS
     'The shared memory of all caches of the server';
 COMMENT ON FUNCTION atomiccache.entries(text) IS
     'The entries of a cache (its owner, superusers and pg_read_all_stats only)';
-COMMENT ON FUNCTION atomiccache._forget(bigint) IS
-    'Internal (unused since 0.2.0): a dropped accessor''s cache becomes unreachable at commit';
 COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
     'Internal: the sql_drop event trigger that forgets dropped caches';
 COMMENT ON FUNCTION atomiccache._forget_database() IS

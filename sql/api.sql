@@ -122,7 +122,12 @@ SELECT atomiccache.create_cache('api_p', 'api_fill(integer)');
 RESET search_path;
 SELECT p.oid::regprocedure AS accessor, n.nspname
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE p.proname IN ('api_q', 'api_p') ORDER BY 1::text;
+ WHERE p.proname IN ('api_q', 'api_p') AND n.nspname <> 'atomiccache'
+ ORDER BY 1::text;
+-- each cache is defined by a function of schema atomiccache named as it
+SELECT p.oid::regprocedure AS definition, d.accessor, d.fill
+  FROM pg_proc p, atomiccache.api_p(NULL) d
+ WHERE p.oid = 'atomiccache.api_p(atomiccache.cache)'::regprocedure;
 SELECT left(api_s1.api_q(1), 3) AS q, left(api_s2.api_p(1), 3) AS p;
 -- the cache is known by the name it was created with
 SELECT atomiccache.contains('api_s1.api_q', 1) AS qualified;
@@ -162,11 +167,11 @@ SELECT atomiccache.reset_stats();
 SELECT name, hits, misses, fills, fill_errors, invalidations
   FROM atomiccache.caches ORDER BY name;
 
--- drop_cache: accessor and registry row are gone
+-- drop_cache: accessor and definition are gone
 SELECT atomiccache.drop_cache('api_st');
 SELECT api_st(1);
 SELECT count(*) FROM atomiccache.caches WHERE name = 'api_st';
-SELECT count(*) FROM atomiccache.registry WHERE name = 'api_st';
+SELECT count(*) FROM pg_proc WHERE proname = 'api_st';
 SELECT atomiccache.contains('api_st', 1);
 -- the name can be used again, and the new cache starts empty
 SELECT atomiccache.create_cache('api_st', 'api_fill(integer)');

@@ -245,7 +245,10 @@ RESET ROLE;
 SET ROLE regress_ac_cc;
 SELECT atomiccache.invalidate('cc.own', 1) AS new_owner_may;
 RESET ROLE;
-DROP FUNCTION cc.own(integer);
+-- the definition went to the new owner with the accessor
+SELECT p.proowner::regrole FROM pg_proc p
+ WHERE p.oid = 'atomiccache."cc.own"(atomiccache.cache)'::regprocedure;
+SELECT atomiccache.drop_cache('cc.own');
 DROP ROLE regress_ac_alice;
 
 -- accessors are never IMMUTABLE nor PARALLEL SAFE
@@ -332,13 +335,19 @@ CREATE TYPE cc.other AS (x integer);
 ALTER TYPE cc.other ADD ATTRIBUTE y integer;
 SELECT atomiccache.contains('cc.items', 1) AS still_cached;
 
--- 10. An accessor dropped while event triggers do not fire: its cache
--- counts as dropped, and its name can be used again
+-- 10. An accessor cannot be dropped alone: its cache's definition
+-- depends on it.  A definition dropped while event triggers do not fire
+-- leaves an accessor that says its cache is gone; once that is dropped
+-- too, the name can be used again
 SELECT atomiccache.create_cache('cc.gone', 'cc.own_fill(integer)');
-ALTER EVENT TRIGGER atomiccache_sql_drop DISABLE;
 DROP FUNCTION cc.gone(integer);
+ALTER EVENT TRIGGER atomiccache_sql_drop DISABLE;
+DROP FUNCTION atomiccache."cc.gone"(atomiccache.cache);
 ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
 SELECT atomiccache.contains('cc.gone', 1);
+SELECT cc.gone(3);
+SELECT atomiccache.create_cache('cc.gone', 'cc.own_fill(integer)');
+DROP FUNCTION cc.gone(integer);
 SELECT atomiccache.create_cache('cc.gone', 'cc.own_fill(integer)');
 SELECT cc.gone(3);
 

@@ -5,20 +5,24 @@ CREATE SEQUENCE ddl_fills;
 CREATE FUNCTION ddl_fill(k integer) RETURNS text
 LANGUAGE sql AS $$ SELECT k || '#' || nextval('ddl_fills') $$;
 
--- the accessor depends on the fill function and on the extension
+-- the cache's definition depends on the accessor and on the fill
+-- function; the accessor goes with the extension
 SELECT atomiccache.create_cache('ddl_a', 'ddl_fill(integer)');
 SELECT pg_describe_object(classid, objid, objsubid) AS object,
        pg_describe_object(refclassid, refobjid, refobjsubid) AS depends_on,
        deptype
   FROM pg_depend
- WHERE classid = 'pg_proc'::regclass AND objid = 'ddl_a(integer)'::regprocedure
- ORDER BY 2;
+ WHERE classid = 'pg_proc'::regclass
+   AND objid IN ('ddl_a(integer)'::regprocedure,
+                 'atomiccache.ddl_a(atomiccache.cache)'::regprocedure)
+ ORDER BY 1, 2;
 
--- plain DROP FUNCTION of an accessor drops the cache: the event trigger
--- removes its registry row
+-- an accessor is not dropped alone: DROP FUNCTION needs CASCADE, which
+-- drops the cache
 SELECT ddl_a(1);
 DROP FUNCTION ddl_a(integer);
-SELECT count(*) AS registry_rows FROM atomiccache.registry WHERE name = 'ddl_a';
+DROP FUNCTION ddl_a(integer) CASCADE;
+SELECT count(*) AS caches FROM atomiccache.caches WHERE name = 'ddl_a';
 SELECT atomiccache.contains('ddl_a', 1);
 -- and the name is free again; the new cache does not see the old entries
 SELECT atomiccache.create_cache('ddl_a', 'ddl_fill(integer)');
@@ -30,7 +34,7 @@ SELECT ddl_a(1) = '1#' || :before + 1 AS refilled;
 -- and the cache
 DROP FUNCTION ddl_fill(integer);
 DROP FUNCTION ddl_fill(integer) CASCADE;
-SELECT count(*) AS registry_rows FROM atomiccache.registry;
+SELECT count(*) AS caches FROM atomiccache.caches;
 SELECT to_regprocedure('ddl_a(integer)') AS accessor;
 
 -- DROP SCHEMA ... CASCADE drops the accessors in it
@@ -41,7 +45,7 @@ SELECT atomiccache.create_cache('ddl_s.ddl_b', 'ddl_fill(integer)');
 SELECT ddl_s.ddl_b(1) IS NOT NULL AS filled;
 DROP SCHEMA ddl_s;
 DROP SCHEMA ddl_s CASCADE;
-SELECT count(*) AS registry_rows FROM atomiccache.registry;
+SELECT count(*) AS caches FROM atomiccache.caches;
 
 -- ALTER FUNCTION ... RENAME of an accessor: the cache keeps its name
 SELECT atomiccache.create_cache('ddl_r', 'ddl_fill(integer)');
@@ -55,17 +59,18 @@ SELECT last_value - :before AS fills FROM ddl_fills;
 SELECT atomiccache.drop_cache('ddl_r');
 SELECT to_regprocedure('ddl_r2(integer)') AS accessor;
 
--- a memoized function dropped with DROP FUNCTION drops its cache; its
--- original body stays, a plain function that works (the body cannot be
--- dropped first: the function depends on it)
+-- a memoized function dropped with DROP FUNCTION ... CASCADE drops its
+-- cache; its original body stays, a plain function that works (neither
+-- can be dropped alone: the cache's definition depends on both)
 CREATE FUNCTION ddl_m(k integer) RETURNS integer
 LANGUAGE sql AS $$ SELECT k + 1 $$;
 SELECT atomiccache.memoize('ddl_m(integer)');
 SELECT ddl_m(1);
 DROP FUNCTION ddl_m_uncached(integer);
 DROP FUNCTION ddl_m(integer);
+DROP FUNCTION ddl_m(integer) CASCADE;
 SELECT ddl_m_uncached(1) AS body_works,
-       (SELECT count(*) FROM atomiccache.registry) AS registry_rows;
+       (SELECT count(*) FROM atomiccache.caches) AS caches;
 DROP FUNCTION ddl_m_uncached(integer);
 
 -- a non-superuser with EXECUTE on the fill and CREATE on the schema
@@ -80,11 +85,17 @@ SELECT ddl_u.ddl_own(1) IS NOT NULL AS filled;
 SELECT atomiccache.contains('ddl_u.ddl_own', 1) AS cached;
 SELECT name, accessor, fill, entries, fills FROM atomiccache.caches ORDER BY name;
 RESET ROLE;
-SELECT c.name, pg_get_userbyid(p.proowner) AS accessor_owner, r.owner
+SELECT c.name, pg_get_userbyid(p.proowner) AS accessor_owner,
+       pg_get_userbyid(d.proowner) AS definition_owner
   FROM atomiccache.caches c
-  JOIN atomiccache.registry r USING (name)
   JOIN pg_proc p ON p.oid = c.accessor
+  JOIN pg_proc d ON d.oid = (SELECT uid FROM atomiccache._caches() WHERE name = c.name)
  ORDER BY c.name;
+-- nobody but the extension writes in its schema
+SET ROLE regress_ac_ddl;
+CREATE FUNCTION atomiccache.ddl_forged(atomiccache.cache) RETURNS int
+LANGUAGE sql RETURN 1;
+RESET ROLE;
 -- the extension's event trigger does not get in the way of a
 -- non-superuser's own DROP commands
 SET ROLE regress_ac_ddl;
@@ -92,10 +103,11 @@ CREATE TABLE ddl_u.ddl_t (a integer);
 CREATE FUNCTION ddl_u.ddl_f() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
 DROP TABLE ddl_u.ddl_t;
 DROP FUNCTION ddl_u.ddl_f();
--- the owner may drop the accessor like any function of theirs
+-- the owner may drop the accessor like any function of theirs (with
+-- CASCADE, which drops the cache's definition, which they own)
 SELECT atomiccache.invalidate('ddl_u.ddl_own', 1) AS removed;
-DROP FUNCTION ddl_u.ddl_own(integer);
-SELECT count(*) AS registry_rows FROM atomiccache.registry;
+DROP FUNCTION ddl_u.ddl_own(integer) CASCADE;
+SELECT count(*) AS caches FROM atomiccache.caches;
 SELECT atomiccache.create_cache('ddl_u.ddl_own', 'ddl_fill(integer)');
 SELECT atomiccache.drop_cache('ddl_u.ddl_own');
 RESET ROLE;
@@ -129,7 +141,7 @@ SELECT ddl_x(1) = '1#' || :before + 1 AS refilled;
 -- the cache's shared descriptor is dropped at commit
 SELECT atomiccache.create_cache('ddl_sp', 'ddl_fill(integer)');
 SELECT ddl_sp(7) IS NOT NULL AS filled;
-SELECT uid AS sp_uid FROM atomiccache.registry WHERE name = 'ddl_sp' \gset
+SELECT uid AS sp_uid FROM atomiccache._caches() WHERE name = 'ddl_sp' \gset
 BEGIN;
 SAVEPOINT a;
 SELECT atomiccache.drop_cache('ddl_sp');
@@ -138,7 +150,7 @@ SAVEPOINT b;
 SELECT 1 / 0;
 ROLLBACK TO b;
 COMMIT;
-SELECT count(*) AS registry_rows FROM atomiccache.registry WHERE name = 'ddl_sp';
+SELECT count(*) AS caches FROM atomiccache.caches WHERE name = 'ddl_sp';
 SELECT count(*) AS live_descriptors FROM atomiccache._stats() WHERE uid = :sp_uid;
 -- a prepared transaction cannot drop a cache
 SELECT atomiccache.create_cache('ddl_pp', 'ddl_fill(integer)');
@@ -147,7 +159,7 @@ SELECT atomiccache.drop_cache('ddl_pp');
 \set VERBOSITY sqlstate
 PREPARE TRANSACTION 'ddl_pp';
 \set VERBOSITY default
-SELECT count(*) AS still_there FROM atomiccache.registry WHERE name = 'ddl_pp';
+SELECT count(*) AS still_there FROM atomiccache.caches WHERE name = 'ddl_pp';
 SELECT atomiccache.drop_cache('ddl_pp');
 
 -- clean up

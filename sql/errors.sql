@@ -122,7 +122,7 @@ SELECT atomiccache.memoize('err_c(integer)');
 CREATE FUNCTION err_c(k text) RETURNS text
 LANGUAGE sql AS $$ SELECT k $$;
 SELECT atomiccache.memoize('err_c(text)');
-DROP FUNCTION err_c(text);
+DROP FUNCTION err_c(text) CASCADE;
 -- the fill function's name (name_uncached) is taken
 CREATE FUNCTION err_m2(k integer) RETURNS integer
 LANGUAGE sql AS $$ SELECT k $$;

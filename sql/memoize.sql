@@ -94,7 +94,7 @@ SELECT 'fib(integer)'::regprocedure::oid = :fib_oid AS same_oid;
 SELECT pg_get_functiondef('fib(integer)'::regprocedure) = :'def_before' AS same_definition;
 SELECT pg_get_functiondef('fib(integer)'::regprocedure);
 SELECT to_regprocedure('fib_uncached(integer)') AS fill_function;
-SELECT count(*) AS registry_rows FROM atomiccache.registry WHERE name = 'fib';
+SELECT count(*) AS caches FROM atomiccache.caches WHERE name = 'fib';
 SELECT fib(20);
 SELECT * FROM memo_fib_view ORDER BY n;
 SELECT atomiccache.contains('fib', 20);

@@ -107,8 +107,27 @@ SELECT atomiccache.drop_cache('mm');
 SELECT atomiccache.drop_cache('regress_mallory.mc');
 -- DROP FUNCTION of an accessor, DROP ... CASCADE, DROP SCHEMA ... CASCADE
 SELECT atomiccache.create_cache('regress_mallory.mc', 'regress_mallory.mfill(integer)');
-DROP FUNCTION regress_mallory.mc(integer);
+DROP FUNCTION regress_mallory.mc(integer) CASCADE;
 SELECT atomiccache.create_cache('regress_mallory.mc', 'regress_mallory.mfill(integer)');
+-- she owns her cache's definition, but cannot change what it says,
+-- move it, or make another: CREATE OR REPLACE, RENAME and SET SCHEMA
+-- into atomiccache need CREATE there, and it cannot leave the schema;
+-- the attributes she may change are never used (the body is read, never
+-- run)
+CREATE OR REPLACE FUNCTION atomiccache."regress_mallory.mc"(atomiccache.cache,
+    OUT accessor regprocedure, OUT fill regprocedure, OUT ttl interval,
+    OUT memoized boolean)
+LANGUAGE sql BEGIN ATOMIC SELECT 'regress_mallory.mc(int)'::regprocedure,
+    'pg_catalog.abs(int)'::regprocedure, NULL::interval, false; END;
+CREATE FUNCTION atomiccache.forged(atomiccache.cache) RETURNS int
+LANGUAGE sql RETURN 1;
+ALTER FUNCTION atomiccache."regress_mallory.mc"(atomiccache.cache) RENAME TO other;
+ALTER FUNCTION atomiccache."regress_mallory.mc"(atomiccache.cache) SET SCHEMA regress_mallory;
+ALTER FUNCTION atomiccache."regress_mallory.mc"(atomiccache.cache)
+    SECURITY DEFINER SET search_path = regress_mallory VOLATILE;
+SELECT regress_mallory.mc(5);
+SELECT fill FROM atomiccache.caches
+ WHERE name OPERATOR(pg_catalog.=) 'regress_mallory.mc'::text;
 DROP FUNCTION regress_mallory.mfill(integer) CASCADE;
 CREATE FUNCTION regress_mallory2.f(k integer) RETURNS integer
 LANGUAGE sql AS $$ SELECT k $$;
@@ -150,7 +169,7 @@ SELECT atomiccache.memoize('regress_su_m(integer)');
 SELECT atomiccache.drop_cache('regress_su_m');
 SELECT atomiccache.drop_cache('regress_su');
 SELECT atomiccache.create_cache('regress_su', 'regress_su_fill(integer)');
-DROP FUNCTION regress_su(integer);
+DROP FUNCTION regress_su(integer) CASCADE;
 SELECT atomiccache.create_cache('regress_su', 'regress_su_fill(integer)');
 DROP FUNCTION regress_su_fill(integer) CASCADE;
 CREATE SCHEMA regress_su_s;

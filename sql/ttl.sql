@@ -59,7 +59,7 @@ SELECT last_value - :before_fills AS new_fills FROM ttl_fills;
 SELECT name, hits, misses, fills, fill_errors, expirations
   FROM atomiccache.caches WHERE name = 'ttl_err';
 
--- the ttl of a cache shows in the registry as given
+-- the ttl of a cache shows in its definition as given
 SELECT atomiccache.create_cache('ttl_odd', 'ttl_fill(integer)', interval '1 day 2 hours 3.5 seconds');
 SELECT name, ttl FROM atomiccache.caches WHERE name = 'ttl_odd';
 

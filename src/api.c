@@ -48,6 +48,7 @@
 
 #include "catalog.h"
 #include "fill.h"
+#include "registry.h"
 
 PG_FUNCTION_INFO_V1(atomiccache_accessor);
 PG_FUNCTION_INFO_V1(atomiccache_create_cache);
@@ -66,6 +67,8 @@ PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
 PG_FUNCTION_INFO_V1(atomiccache_on_sql_drop);
 PG_FUNCTION_INFO_V1(atomiccache_forget_database);
+PG_FUNCTION_INFO_V1(atomiccache_caches);
+PG_FUNCTION_INFO_V1(atomiccache_migrate_registry);
 
 typedef struct AcCallSite
 {
@@ -742,8 +745,9 @@ atomiccache_reset_stats(PG_FUNCTION_ARGS)
 }
 
 /*
- * atomiccache._forget(uid): the registry row of this cache was deleted by
- * the sql_drop event trigger (DROP FUNCTION of its accessor); its entries
+ * atomiccache._forget(uid) of version 0.1.0, called by its sql_drop event
+ * trigger until ALTER EXTENSION UPDATE replaces it: the registry row of
+ * this cache was deleted (DROP FUNCTION of its accessor); its entries
  * become unreachable when the transaction commits.  Not granted to PUBLIC.
  */
 Datum
@@ -797,5 +801,46 @@ Datum
 atomiccache_forget_database(PG_FUNCTION_ARGS)
 {
 	ac_forget_database();
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._caches(): the definitions of the caches of this database
+ * (behind the view atomiccache.caches).
+ */
+Datum
+atomiccache_caches(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	foreach(lc, ac_registry_all())
+	{
+		AcDefinition *def = lfirst(lc);
+		Datum		values[6];
+		bool		nulls[6];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = CStringGetTextDatum(NameStr(def->name));
+		values[1] = ObjectIdGetDatum(def->accessor);
+		values[2] = ObjectIdGetDatum(def->fill);
+		values[3] = IntervalPGetDatum(&def->ttl);
+		nulls[3] = !def->has_ttl;
+		values[4] = Int64GetDatum((int64) def->oid);
+		values[5] = BoolGetDatum(def->memoized);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * atomiccache._migrate_registry(): called once by the update script from
+ * 0.1.0, which then drops it (catalog.c, ac_migrate_registry).
+ */
+Datum
+atomiccache_migrate_registry(PG_FUNCTION_ARGS)
+{
+	ac_migrate_registry();
 	PG_RETURN_VOID();
 }

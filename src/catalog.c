@@ -1,34 +1,33 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  The cache registry of atomiccache (the table atomiccache.registry of
- *	  each database), the backend-local lookup tables built from it, the
- *	  shared cache descriptors, and the DDL: create_cache, drop_cache,
- *	  memoize and unmemoize.
+ *	  What a backend knows of the caches of its database (lookup tables
+ *	  built from the registry, registry.c), the shared cache descriptors,
+ *	  and the DDL: create_cache, drop_cache, memoize, unmemoize, and the
+ *	  event triggers that keep caches consistent with the catalog.
  *
  * Accessors are C functions (atomiccache_accessor) made with
  * ProcedureCreate().  The SQL command CREATE FUNCTION ... LANGUAGE C needs
  * a superuser; ProcedureCreate() does not check the language's privilege,
  * so any role with EXECUTE on the fill function and CREATE on the schema
- * can make a cache, as SPEC.md asks.  The accessor is safe to hand out:
- * it does nothing but serve the registry's cache, and it checks EXECUTE
- * on the fill function on every call (cached per role, and forgotten on
- * every change of a function, a role or a membership).  A C accessor
- * costs one fmgr call on a hit, where a SQL wrapper around a polymorphic
- * entry point would cost a SQL function call wherever the planner cannot
- * inline it (FROM clauses, direct fmgr calls).  An accessor is never
- * STRICT, IMMUTABLE or PARALLEL SAFE: it applies its fill's strictness at
- * each call, and the event trigger refuses an ALTER that would make it so.
+ * can make a cache, as README.md says.  Nobody else can make one (C
+ * functions need a superuser), and the accessor is safe to hand out: it
+ * does nothing but serve its cache, and checks EXECUTE on the fill
+ * function on every call (cached per role, and forgotten on every change
+ * of a function, a role or a membership).  A C accessor costs one fmgr
+ * call on a hit, and keeps the collation of its call.  It is never STRICT,
+ * IMMUTABLE or PARALLEL SAFE: it applies its fill's strictness at each
+ * call, and the event trigger refuses an ALTER that would make it so.
  *
- * Registry rows are written as the extension's owner, after the caller's
- * own privileges were checked; everybody may read them.  Every statement
- * on the registry is run by registry_exec, with search_path pinned and the
- * latest snapshot (see registry_spi_begin); nothing else of ours runs SQL
- * but the two event triggers' reads of pg_event_trigger_*().
+ * A cache is its definition function (registry.c), which depends on the
+ * accessor and on the fill; the accessor depends on the extension
+ * (DEPENDS ON EXTENSION, which pg_dump keeps).  Those are all the
+ * dependencies, and pg_dump and pg_upgrade restore each of them.
  *
- * The event triggers keep the registry consistent with the catalog it was
- * made from: ac_catalog_sql_drop (dropped accessors drop their caches; the
- * original body of a memoized function cannot be dropped alone) and
+ * Nothing here runs as another role, and the only SQL run is the event
+ * triggers' reads of pg_event_trigger_*() (event_spi_begin).  The event
+ * triggers: ac_catalog_sql_drop (a dropped definition drops its cache at
+ * commit, and an accessor left without one goes too) and
  * ac_catalog_ddl_end (replaced accessors end their caches, owners and
  * fn_uncached privileges follow, changed fills and types invalidate at
  * commit).  Changes that must not take effect before the transaction
@@ -98,15 +97,19 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "registry.h"
 #include "stats.h"
 
 static void bump_ddl(void);
 static bool created_here(int64 uid);
-static bool registry_has_uid(int64 uid);
+static bool definition_exists(int64 uid);
 static bool is_accessor(HeapTuple ptup);
 static List *proc_defaults(HeapTuple tup);
 static char accessor_parallel(char fill_parallel);
 static void desc_mark(int idx, Oid dbid, uint64 uid, bool drop);
+static int	desc_lookup(Oid dbid, uint64 uid);
+static void depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
+					  DependencyType type);
 static void forget_database(void);
 
 uint64		ac_local_generation = 1;
@@ -129,7 +132,7 @@ typedef struct InfoByOid
 
 typedef struct InfoByName
 {
-	char		name[NAMEDATALEN * 2 + 2];	/* hash key */
+	char		name[NAMEDATALEN];	/* hash key */
 	AcCacheInfo *info;
 } InfoByName;
 
@@ -148,7 +151,7 @@ void
 ac_catalog_init(void)
 {
 	/*
-	 * What a backend remembers (registry rows, EXECUTE checks) is dropped on
+	 * What a backend remembers (definitions, EXECUTE checks) is dropped on
 	 * every change that can alter it: a function's definition, ACL or owner
 	 * (PROCOID), role membership (AUTHMEMROLEMEM), and a role's superuser
 	 * or inherit attribute (AUTHOID).
@@ -219,7 +222,7 @@ check_tables(void)
 	ctl.hcxt = CacheMemoryContext;
 	by_oid = hash_create("atomiccache caches by accessor", 64, &ctl,
 						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = NAMEDATALEN * 2 + 2;
+	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(InfoByName);
 	by_name = hash_create("atomiccache caches by name", 64, &ctl,
 						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
@@ -352,18 +355,17 @@ desc_index(Oid dbid, uint64 uid)
 		if (d == dbid && ac_descs[idx].uid == uid)
 		{
 			/*
-			 * Dropped.  Made live again only if the registry names the cache
-			 * as of now (the drop is marked only once its commit is visible);
-			 * in parallel mode no new snapshot can be taken: left as it is.
+			 * Dropped.  Made live again only if its definition exists as of
+			 * now (the drop is marked only once its commit is visible).
 			 */
-			if (IsInParallelMode() || !registry_has_uid((int64) uid))
+			if (!definition_exists((int64) uid))
 				return idx;
 			break;
 		}
 	}
 
 	/*
-	 * The caller read the cache's registry row just now, so the cache
+	 * The caller read the cache's definition just now, so the cache
 	 * exists: a slot of it that is marked dropped is left from an earlier
 	 * life of the same uid (a dump restored into the database it was taken
 	 * from, a cache used in the transaction that created the extension)
@@ -458,13 +460,11 @@ interval_ns(Interval *ttl)
 	return (uint64) us * 1000;
 }
 
-/* Build an AcCacheInfo from the registry row SPI just read. */
+/* Build an AcCacheInfo from a cache's definition. */
 static AcCacheInfo *
-info_from_row(HeapTuple tup, TupleDesc tupdesc)
+info_from_def(const AcDefinition *def)
 {
 	AcCacheInfo *info;
-	bool		isnull;
-	char	   *name;
 	HeapTuple	ptup;
 	Form_pg_proc pform;
 	int			i;
@@ -481,37 +481,30 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 		info = MemoryContextAllocZero(cxt, sizeof(AcCacheInfo));
 		info->cxt = cxt;
 	}
-	name = TextDatumGetCString(SPI_getbinval(tup, tupdesc, 1, &isnull));
-	info->name = MemoryContextStrdup(info->cxt, name);
+	info->name = MemoryContextStrdup(info->cxt, NameStr(def->name));
 	MemoryContextSetIdentifier(info->cxt, info->name);
-	info->uid = DatumGetInt64(SPI_getbinval(tup, tupdesc, 2, &isnull));
-	info->accessor = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 3, &isnull));
-	info->fill = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 4, &isnull));
-	{
-		Datum		d = SPI_getbinval(tup, tupdesc, 5, &isnull);
-
-		info->ttl_ns = isnull ? 0 : interval_ns(DatumGetIntervalP(d));
-	}
-	info->owner = DatumGetObjectId(SPI_getbinval(tup, tupdesc, 6, &isnull));
-	info->memoized = DatumGetBool(SPI_getbinval(tup, tupdesc, 7, &isnull));
+	info->uid = (int64) def->oid;
+	info->accessor = def->accessor;
+	info->fill = def->fill;
+	info->ttl_ns = def->has_ttl ? interval_ns(unconstify(Interval *, &def->ttl)) : 0;
+	info->memoized = def->memoized;
 
 	/* the key and result types are the accessor's */
 	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
 	if (!HeapTupleIsValid(ptup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("cache \"%s\" does not exist", info->name),
-				 errdetail("Its accessor was dropped while event triggers did not fire; the cache counts as dropped."),
-				 errhint("Create it again with atomiccache.create_cache().")));
+		elog(ERROR, "cache lookup failed for function %u", info->accessor);
 	if (!is_accessor(ptup))
 	{
 		ReleaseSysCache(ptup);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("cache \"%s\" does not exist", info->name),
-				 errdetail("Its accessor is no longer one.")));
+				 errdetail("Its accessor was replaced while event triggers did not fire."),
+				 errhint("Drop function atomiccache.%s(atomiccache.cache), then create the cache again.",
+						 quote_identifier(info->name))));
 	}
 	pform = (Form_pg_proc) GETSTRUCT(ptup);
+	info->owner = pform->proowner;
 	info->nargs = pform->pronargs;
 	{
 		MemoryContext old = MemoryContextSwitchTo(info->cxt);
@@ -530,8 +523,9 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 	ac_type_info(pform->prorettype, &info->result);
 	ReleaseSysCache(ptup);
 	/*
-	 * The fill may be gone (dropped while event triggers did not fire): the
-	 * info still serves drop_cache; a call reports it (ac_check_fill).
+	 * The definition depends on the fill, so the fill exists (a catalog
+	 * snapshot older than a concurrent drop aside): fill_missing is kept
+	 * for that case, reported by a call (ac_check_fill).
 	 */
 	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->fill));
 	info->fill_missing = !HeapTupleIsValid(ptup);
@@ -547,129 +541,53 @@ info_from_row(HeapTuple tup, TupleDesc tupdesc)
 }
 
 /*
- * Every statement this file runs on the registry goes through these two
- * functions.  The statements name everything with its schema and compare
- * with OPERATOR(pg_catalog.=) on operands of the operator's exact types;
- * on top of that, search_path is pinned to "pg_catalog, pg_temp" for the
- * statement (pg_temp is searched for relations and types only, never for
- * functions or operators), so that nothing a role can create (a look-alike
- * operator or function in its own schema, or in public) is ever resolved,
- * whoever calls.  Writes run as the extension's owner, after the caller's
- * own privileges were checked: the caller's role cannot write the
- * registry.  An ERROR in between is cleaned up by the (sub)transaction
- * abort, which unwinds the GUC nest level and the user id.
+ * The event triggers read pg_event_trigger_*() with SPI, with search_path
+ * pinned to "pg_catalog, pg_temp" for the statement (pg_temp is searched
+ * for relations and types only, never for functions or operators), so
+ * that nothing a role can create (a look-alike function in its own
+ * schema, or in public) is ever resolved, whoever runs the command.  An
+ * ERROR in between is cleaned up by the (sub)transaction abort, which
+ * unwinds the GUC nest level.
  */
-static Oid	extension_owner(void);
-
-typedef struct RegistrySpi
+static int
+event_spi_begin(void)
 {
-	int			guc_level;
-	Oid			save_userid;
-	int			save_sec;
-} RegistrySpi;
+	int			guc_level = NewGUCNestLevel();
 
-static void
-registry_spi_begin(RegistrySpi *rs, bool as_owner)
-{
-	GetUserIdAndSecContext(&rs->save_userid, &rs->save_sec);
-	if (as_owner)
-		SetUserIdAndSecContext(extension_owner(),
-							   rs->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rs->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-}
-
-/*
- * Run a registry statement with the latest snapshot, as catalog reads
- * are: the registry goes with pg_proc, which a REPEATABLE READ transaction
- * also reads fresh; with the transaction's snapshot the two could
- * disagree about a cache made or dropped meanwhile (and a DELETE of a row
- * another transaction deleted would fail to serialize).
- */
-static int
-registry_exec(const char *sql, int nargs, Oid *types, Datum *values,
-			  const char *nulls, bool read_only, long tcount)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-	int			ret;
-
-	if (plan == NULL)
-		elog(ERROR, "could not prepare a statement on atomiccache.registry: %s",
-			 SPI_result_code_string(SPI_result));
-	/*
-	 * In parallel mode (an accessor in the leader of a parallel plan) no
-	 * new snapshot may be taken: read with the one in force.
-	 */
-	ret = SPI_execute_snapshot(plan, values, nulls,
-							   IsInParallelMode() && ActiveSnapshotSet() ?
-							   GetActiveSnapshot() : GetLatestSnapshot(),
-							   InvalidSnapshot, read_only, false, tcount);
-	SPI_freeplan(plan);
-	return ret;
+	return guc_level;
 }
 
 static void
-registry_spi_end(RegistrySpi *rs)
+event_spi_end(int guc_level)
 {
 	SPI_finish();
-	AtEOXact_GUC(true, rs->guc_level);
-	SetUserIdAndSecContext(rs->save_userid, rs->save_sec);
+	AtEOXact_GUC(true, guc_level);
 }
 
-/* Does the registry, as of now, have a row for this uid? */
+/* Is there, as of now, a definition with this uid (OID)? */
 static bool
-registry_has_uid(int64 uid)
+definition_exists(int64 uid)
 {
-	Oid			t = INT8OID;
-	Datum		v = Int64GetDatum(uid);
-	bool		found;
-	RegistrySpi rs;
+	AcDefinition def;
 
-	registry_spi_begin(&rs, false);
-	if (registry_exec("SELECT 1 FROM atomiccache.registry r"
-					  " WHERE r.uid OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
-					  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry");
-	found = SPI_processed > 0;
-	registry_spi_end(&rs);
-	return found;
+	return uid > 0 && uid <= (int64) PG_UINT32_MAX &&
+		ac_registry_read((Oid) uid, &def);
 }
 
 static AcCacheInfo *
-load_info(const char *cond, Oid argtype, Datum arg)
+load_info(const AcDefinition *def)
 {
-	StringInfoData sql;
-	AcCacheInfo *info = NULL;
 	uint64		ddl = pg_atomic_read_u64(&ac_shared->ddl_generation);
 	uint64		local = ac_local_generation;
-	int			ret;
+	AcCacheInfo *info = info_from_def(def);
 
-	RegistrySpi rs;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT r.name, r.uid, r.accessor::pg_catalog.oid,"
-					 " r.fill::pg_catalog.oid, r.ttl, r.owner::pg_catalog.oid,"
-					 " r.memoized"
-					 " FROM atomiccache.registry r WHERE %s", cond);
-	registry_spi_begin(&rs, false);
-	/* the latest snapshot: see what this statement wrote (create, then call) */
-	ret = registry_exec(sql.data, 1, &argtype, &arg, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry: %s",
-			 SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		info = info_from_row(SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
-		info->ddl_generation = ddl;
-		info->local_generation = local;
-	}
-	registry_spi_end(&rs);
-	pfree(sql.data);
+	info->ddl_generation = ddl;
+	info->local_generation = local;
 	return info;
 }
 
@@ -682,6 +600,7 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 {
 	InfoByOid  *ent;
 	AcCacheInfo *info;
+	AcDefinition def;
 	bool		found;
 
 	ac_attach();
@@ -694,9 +613,7 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 		retire_info(ent->info);
 		hash_search(by_oid, &accessor, HASH_REMOVE, NULL);
 	}
-	info = load_info("r.accessor::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid", OIDOID,
-					 ObjectIdGetDatum(accessor));
-	if (info == NULL)
+	if (!ac_registry_by_accessor(accessor, &def))
 	{
 		if (missing_ok)
 			return NULL;
@@ -704,8 +621,9 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("function %s is not the accessor of an atomiccache cache",
 						format_procedure(accessor)),
-				 errhint("The cache may have been dropped.")));
+				 errhint("Its cache was dropped; drop the function too.")));
 	}
+	info = load_info(&def);
 	check_tables();
 	ent = hash_search(by_oid, &accessor, HASH_ENTER, &found);
 	if (found)
@@ -724,11 +642,12 @@ ac_info_by_name(const char *name)
 {
 	InfoByName *ent;
 	AcCacheInfo *info;
+	AcDefinition def;
 	bool		found;
 
 	ac_attach();
 	check_tables();
-	if (strlen(name) < NAMEDATALEN * 2 + 2)
+	if (strlen(name) < NAMEDATALEN)
 	{
 		ent = hash_search(by_name, name, HASH_FIND, NULL);
 		if (ent != NULL && ac_info_is_current(ent->info))
@@ -739,26 +658,20 @@ ac_info_by_name(const char *name)
 			hash_search(by_name, name, HASH_REMOVE, NULL);
 		}
 	}
-	info = load_info("r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text", TEXTOID,
-					 CStringGetTextDatum(name));
-	if (info == NULL)
+	if (!ac_registry_by_name(name, &def))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("cache \"%s\" does not exist", name),
 				 errhint("The caches of this database are listed in atomiccache.caches.")));
+	info = load_info(&def);
 	check_tables();
-	if (strlen(name) < NAMEDATALEN * 2 + 2)
+	ent = hash_search(by_name, name, HASH_ENTER, &found);
+	if (found)
 	{
-		ent = hash_search(by_name, name, HASH_ENTER, &found);
-		if (found)
-		{
-			retire_info(info);
-			return ent->info;
-		}
-		ent->info = info;
+		retire_info(info);
+		return ent->info;
 	}
-	else
-		retire_info(info);		/* not kept: freed at transaction end */
+	ent->info = info;
 	return info;
 }
 
@@ -768,7 +681,7 @@ ac_check_owner(const AcCacheInfo *info)
 {
 	/*
 	 * The owner of the accessor as it is now: REASSIGN OWNED fires no event
-	 * trigger, so the registry's copy may lag.
+	 * trigger, so the copy in the info may lag.
 	 */
 	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
 	Oid			owner = info->owner;
@@ -852,183 +765,64 @@ extension_oid(void)
 	return get_extension_oid("atomiccache", false);
 }
 
-static Oid
-extension_owner(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			owner = BOOTSTRAP_SUPERUSERID;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum("atomiccache"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
-/* Run a registry write as the extension owner (the caller was checked). */
+/*
+ * Is the name free for a new cache (42710 if not), and short enough to be
+ * the name of its definition function (42622 if not)?
+ */
 static void
-registry_write(const char *sql, int nargs, Oid *types, Datum *values,
-			   const char *nulls)
+check_cache_name(const char *name)
 {
-	RegistrySpi rs;
-	int			ret;
+	AcDefinition def;
 
-	registry_spi_begin(&rs, true);
-	ret = registry_exec(sql, nargs, types, values, nulls, false, 0);
-	if (ret < 0)
-		elog(ERROR, "could not write atomiccache.registry: %s",
-			 SPI_result_code_string(ret));
-	registry_spi_end(&rs);
-}
-
-static void registry_delete(int64 uid);
-
-static bool
-registry_has_name(const char *name)
-{
-	bool		found;
-	bool		isnull;
-	Oid			t = TEXTOID;
-	Datum		v = CStringGetTextDatum(name);
-	Oid			accessor = InvalidOid;
-	int64		uid = 0;
-	RegistrySpi rs;
-
-	registry_spi_begin(&rs, false);
-	if (registry_exec("SELECT r.accessor::pg_catalog.oid, r.uid"
-					  " FROM atomiccache.registry r"
-					  " WHERE r.name OPERATOR(pg_catalog.=) $1::pg_catalog.text",
-					  1, &t, &v, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry");
-	found = SPI_processed > 0;
-	if (found)
-	{
-		accessor = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
-		uid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 2, &isnull));
-	}
-	registry_spi_end(&rs);
-
-	/*
-	 * A row whose accessor is gone (dropped while event triggers did not
-	 * fire) is a dropped cache: it must not hold the name forever.
-	 */
-	if (found && !SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(accessor)))
-	{
-		registry_delete(uid);
-		ac_retire_cache_at_commit(uid);
-		CommandCounterIncrement();
-		bump_ddl();
-		found = false;
-	}
-	return found;
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("cache name \"%s\" is too long", name),
+				 errdetail("A cache name has at most %d bytes.", NAMEDATALEN - 1)));
+	if (ac_registry_by_name(name, &def))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("cache \"%s\" already exists", name)));
 }
 
 /* The names of the caches of this database, in the caller's memory. */
 List *
 ac_cache_names(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	List	   *names = NIL;
-	RegistrySpi rs;
-	uint64		i;
+	ListCell   *lc;
 
-	registry_spi_begin(&rs, false);
-	if (registry_exec("SELECT r.name FROM atomiccache.registry r",
-					  0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-		bool		isnull;
-
-		/* copy out of SPI's memory, which SPI_finish frees */
-		names = lappend(names,
-						TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i],
-														  SPI_tuptable->tupdesc,
-														  1, &isnull)));
-		MemoryContextSwitchTo(spicxt);
-	}
-	registry_spi_end(&rs);
+	foreach(lc, ac_registry_all())
+		names = lappend(names, pstrdup(NameStr(((AcDefinition *) lfirst(lc))->name)));
 	return names;
 }
 
+/*
+ * The accessor (or memoized function) goes with the extension: DROP
+ * EXTENSION ... CASCADE drops it.  An "auto extension" dependency, the one
+ * ALTER FUNCTION ... DEPENDS ON EXTENSION makes, because pg_dump keeps it;
+ * without CASCADE, DROP EXTENSION is refused anyway while caches exist
+ * (their definitions are in the extension's schema).
+ */
 static void
-registry_insert(const char *name, uint64 uid, Oid accessor, Oid fill,
-				Interval *ttl, Oid owner, bool memoized)
+accessor_depends_on_extension(Oid accessor)
 {
-	Oid			types[7] = {TEXTOID, INT8OID, OIDOID, OIDOID, INTERVALOID, OIDOID, BOOLOID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
-
-	values[0] = CStringGetTextDatum(name);
-	values[1] = Int64GetDatum((int64) uid);
-	values[2] = ObjectIdGetDatum(accessor);
-	values[3] = ObjectIdGetDatum(fill);
-	values[4] = ttl ? IntervalPGetDatum(ttl) : (Datum) 0;
-	if (ttl == NULL)
-		nulls[4] = 'n';
-	values[5] = ObjectIdGetDatum(owner);
-	values[6] = BoolGetDatum(memoized);
-	registry_write("INSERT INTO atomiccache.registry"
-				   " (name, uid, accessor, fill, ttl, owner, memoized)"
-				   " VALUES ($1::pg_catalog.text, $2::pg_catalog.int8,"
-				   " $3::pg_catalog.oid::pg_catalog.regprocedure,"
-				   " $4::pg_catalog.oid::pg_catalog.regprocedure,"
-				   " $5::pg_catalog.interval,"
-				   " $6::pg_catalog.oid::pg_catalog.regrole, $7::pg_catalog.bool)",
-				   7, types, values, nulls);
+	depend_on(ProcedureRelationId, accessor, ExtensionRelationId,
+			  extension_oid(), DEPENDENCY_AUTO_EXTENSION);
 }
 
+/*
+ * A new cache starts empty, even if its uid (the OID of its definition)
+ * was the uid of a cache dropped while no trigger of ours saw it: that
+ * cache's descriptor, if still live, moves to a new generation.
+ */
 static void
-registry_delete(int64 uid)
+start_empty(Oid defoid)
 {
-	Oid			t = INT8OID;
-	Datum		v = Int64GetDatum(uid);
+	int			idx = desc_lookup(MyDatabaseId, (uint64) defoid);
 
-	registry_write("DELETE FROM atomiccache.registry r"
-				   " WHERE r.uid OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
-				   1, &t, &v, NULL);
-}
-
-static void
-registry_set_owner(int64 uid, Oid owner)
-{
-	Oid			types[2] = {OIDOID, INT8OID};
-	Datum		values[2];
-
-	values[0] = ObjectIdGetDatum(owner);
-	values[1] = Int64GetDatum(uid);
-	registry_write("UPDATE atomiccache.registry r"
-				   " SET owner = $1::pg_catalog.oid::pg_catalog.regrole"
-				   " WHERE r.uid OPERATOR(pg_catalog.=) $2::pg_catalog.int8",
-				   2, types, values, NULL);
-	bump_ddl();
-}
-
-static uint64
-new_uid(void)
-{
-	uint64		uid = 0;
-
-	while (uid == 0 || (int64) uid < 0)
-	{
-		if (!pg_strong_random(&uid, sizeof(uid)))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not generate a random cache id")));
-		uid &= ~(UINT64CONST(1) << 63);
-	}
-	return uid;
+	if (idx >= 0)
+		desc_mark(idx, MyDatabaseId, (uint64) defoid, false);
 }
 
 static void
@@ -1038,7 +832,7 @@ bump_ddl(void)
 }
 
 /*
- * Dropping a cache is transactional: the registry row and the accessor
+ * Dropping a cache is transactional: the definition and the accessor
  * come back if the transaction rolls back, so the shared descriptor is
  * marked dropped (all its entries unreachable, for good) only when the
  * transaction commits.  Pending drops are kept with the nesting level
@@ -1167,7 +961,7 @@ desc_lookup(Oid dbid, uint64 uid)
  * rolled back: its own calls bypass the cache meanwhile, see
  * ac_xact_invalidates, but a fill it ran for another cache may have
  * called this one); a cache created by a transaction that aborts is
- * dropped (no registry row names it), so its slot can be reused.
+ * dropped (no definition names it), so its slot can be reused.
  */
 static void
 apply_pending(PendingRetire *pr, bool commit)
@@ -1316,19 +1110,10 @@ ac_catalog_subxact_abort(int level)
 }
 
 static void
-retire_desc(int64 uid)
-{
-	ac_retire_cache_at_commit(uid);
-}
-
-static void
 check_name_free(const char *name, const char *objname, Oid nsp,
 				oidvector *argtypes)
 {
-	if (registry_has_name(name))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("cache \"%s\" already exists", name)));
+	check_cache_name(name);
 	if (SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum(objname),
 							  PointerGetDatum(argtypes), ObjectIdGetDatum(nsp)))
 		ereport(ERROR,
@@ -1358,19 +1143,9 @@ static HeapTuple
 ddl_begin(Oid fn, Interval *ttl)
 {
 	HeapTuple	ptup;
-	Oid			nsp = get_namespace_oid("atomiccache", false);
-	Oid			registry = get_relname_relid("registry", nsp);
 
 	ac_attach();
-
-	/*
-	 * One cache DDL at a time per database: two create_cache of one name
-	 * must not both pass the "name free" test (the loser would get the
-	 * registry's unique-index error instead of 42710).  Readers are not
-	 * blocked (SHARE ROW EXCLUSIVE conflicts with itself and writers only).
-	 */
-	if (OidIsValid(registry))
-		LockRelationOid(registry, ShareRowExclusiveLock);
+	ac_registry_lock();
 	if (ttl)
 		(void) interval_ns(ttl);
 	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
@@ -1450,7 +1225,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	AclResult	aclresult;
 	ObjectAddress addr;
 	Datum		argnames;
-	uint64		uid;
+	Oid			defoid;
 
 	ptup = ddl_begin(fill, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
@@ -1496,36 +1271,52 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 						   argnames, proc_defaults(ptup),
 						   PointerGetDatum(NULL), PointerGetDatum(NULL),
 						   InvalidOid, p->procost, 0);
-	depend_on(ProcedureRelationId, addr.objectId, ProcedureRelationId, fill,
-			  DEPENDENCY_NORMAL);
-	depend_on(ProcedureRelationId, addr.objectId, ExtensionRelationId,
-			  extension_oid(), DEPENDENCY_NORMAL);
+	accessor_depends_on_extension(addr.objectId);
 	CommandCounterIncrement();
 
-	uid = new_uid();
-	registry_insert(name, uid, addr.objectId, fill, ttl, GetUserId(), false);
-	forget_cache_at_abort((int64) uid);
+	defoid = ac_registry_create(name, addr.objectId, fill, ttl, false, GetUserId());
+	start_empty(defoid);
+	forget_cache_at_abort((int64) defoid);
 	bump_ddl();
 	return addr.objectId;
+}
+
+/*
+ * Drop the definition of a cache and, with it, its accessor (or fill, for
+ * a memoized function: accessor_or_fill), refused (2BP01) if anything else
+ * depends on them.  The entries become unreachable when the transaction
+ * commits.
+ */
+static void
+drop_definition(Oid defoid, Oid accessor_or_fill)
+{
+	ObjectAddresses *objs = new_object_addresses();
+	ObjectAddress addr;
+
+	ObjectAddressSet(addr, ProcedureRelationId, defoid);
+	add_exact_object_address(&addr, objs);
+	if (OidIsValid(accessor_or_fill))
+	{
+		ObjectAddressSet(addr, ProcedureRelationId, accessor_or_fill);
+		add_exact_object_address(&addr, objs);
+	}
+	performMultipleDeletions(objs, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	free_object_addresses(objs);
+	ac_retire_cache_at_commit((int64) defoid);
+	CommandCounterIncrement();
+	bump_ddl();
 }
 
 void
 ac_drop_cache(AcCacheInfo *info)
 {
-	ObjectAddress addr;
-
 	ac_check_owner(info);
 	if (info->memoized && !info->fill_missing)
 	{
 		ac_unmemoize(info->accessor);
 		return;
 	}
-	registry_delete(info->uid);
-	retire_desc(info->uid);
-	ObjectAddressSet(addr, ProcedureRelationId, info->accessor);
-	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
-	CommandCounterIncrement();
-	bump_ddl();
+	drop_definition((Oid) info->uid, info->accessor);
 }
 
 /* Nullable array attributes of pg_proc, as ProcedureCreate wants them. */
@@ -1724,130 +1515,156 @@ sync_accessor_attributes(Oid accessor, Oid fill)
 	heap_freetuple(atup);
 }
 
-/* One registry row, as the event triggers read it. */
-typedef struct RegistryRow
+/* Does anything depend on this object (DROP ... RESTRICT would refuse)? */
+static bool
+has_dependents(Oid classid, Oid objid)
 {
-	int64		uid;
-	Oid			accessor;
-	Oid			fill;
-	Oid			owner;
-	bool		memoized;
-} RegistryRow;
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	bool		found;
 
-/*
- * All rows of the registry, in cxt.  Inside registry_spi_begin/end.
- */
-static List *
-registry_rows(MemoryContext cxt)
-{
-	List	   *rows = NIL;
-	uint64		i;
-
-	if (registry_exec("SELECT r.uid, r.accessor::pg_catalog.oid,"
-					  " r.fill::pg_catalog.oid, r.owner::pg_catalog.oid, r.memoized"
-					  " FROM atomiccache.registry r",
-					  0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		RegistryRow *row = palloc(sizeof(RegistryRow));
-		bool		isnull;
-
-		row->uid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		row->accessor = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
-		row->fill = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-		row->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
-		row->memoized = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-		rows = lappend(rows, row);
-		MemoryContextSwitchTo(spicxt);
-	}
-	return rows;
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /*
- * The sql_drop event trigger.  A dropped accessor (DROP FUNCTION, DROP
- * ... CASCADE, DROP SCHEMA) drops its cache: the registry row goes now,
- * the entries become unreachable at commit.  (The original body of a
- * memoized function cannot be dropped without the function: fn depends
- * on it, see ac_memoize.)
+ * A definition was dropped by a cascade that did not reach its accessor
+ * (DROP FUNCTION fill CASCADE reaches the definition, which depends on the
+ * fill, but not the accessor, which the definition depends on): the
+ * accessor of no cache goes too, as drop_cache would drop it.  One that other objects use (a
+ * view, another function's body) stays, with a warning, and reports on
+ * each call that its cache is gone.  Accessors are found by a scan of
+ * pg_proc: only when a definition was dropped.
+ */
+static void
+drop_orphan_accessors(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *orphans = NIL;
+	ListCell   *lc;
+
+	rel = table_open(ProcedureRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_proc_prolang, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ClanguageId));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Oid			fn = ((Form_pg_proc) GETSTRUCT(tup))->oid;
+		AcDefinition def;
+
+		if (is_accessor(tup) && !ac_registry_by_accessor(fn, &def))
+			orphans = lappend_oid(orphans, fn);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, orphans)
+	{
+		Oid			fn = lfirst_oid(lc);
+		ObjectAddress addr;
+
+		if (has_dependents(ProcedureRelationId, fn))
+		{
+			ereport(WARNING,
+					(errmsg("function %s is left without its cache",
+							format_procedure(fn)),
+					 errdetail("Other objects depend on it."),
+					 errhint("Drop it, or use atomiccache.drop_cache() to drop a cache with its accessor.")));
+			continue;
+		}
+		ereport(NOTICE,
+				(errmsg("dropping function %s, the accessor of a dropped cache",
+						format_procedure(fn))));
+		ObjectAddressSet(addr, ProcedureRelationId, fn);
+		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+		CommandCounterIncrement();
+	}
+}
+
+/*
+ * The sql_drop event trigger.  A dropped definition (drop_cache does its
+ * own work; this is DROP FUNCTION ... CASCADE of a fill or an accessor,
+ * DROP SCHEMA ... CASCADE, DROP OWNED, a DROP of the definition itself)
+ * drops its cache: its uid is the definition's OID, and the entries
+ * become unreachable at commit.
+ *
+ * A definition that the command reached through a dependency (DROP
+ * FUNCTION fill CASCADE) takes its accessor along (drop_orphan_accessors).
+ * One the command names itself does not: that is how pg_dump --clean
+ * drops a cache, then its accessor by name in the next statement, and a
+ * user who drops a definition by hand is left with an accessor that says
+ * its cache is gone.
  */
 void
 ac_catalog_sql_drop(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	RegistrySpi rs;
-	List	   *rows;
-	List	   *dropped = NIL;
-	ListCell   *lc;
+	int			guc_level;
+	bool		any = false;
+	bool		cascaded = false;
 	uint64		i;
 
 	ac_attach();
-	registry_spi_begin(&rs, false);
-	rows = registry_rows(cxt);
-	if (rows != NIL)
+	guc_level = event_spi_begin();
+	if (SPI_execute("SELECT d.classid, d.objid, d.schema_name, d.object_identity,"
+					" d.original"
+					" FROM pg_catalog.pg_event_trigger_dropped_objects() d",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the dropped objects");
+	for (i = 0; i < SPI_processed; i++)
 	{
-		if (SPI_execute("SELECT d.classid, d.objid"
-						" FROM pg_catalog.pg_event_trigger_dropped_objects() d",
-						true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the dropped objects");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-			bool		n1,
-						n2;
-			Oid			classid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-																 SPI_tuptable->tupdesc, 1, &n1));
-			Oid			objid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-															   SPI_tuptable->tupdesc, 2, &n2));
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		n1,
+					n2,
+					n5;
+		Oid			classid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &n1));
+		Oid			objid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &n2));
+		char	   *schema = SPI_getvalue(tup, desc, 3);
+		char	   *identity = SPI_getvalue(tup, desc, 4);
+		bool		original = DatumGetBool(SPI_getbinval(tup, desc, 5, &n5));
+		size_t		len = identity ? strlen(identity) : 0;
+		size_t		suffix = strlen(AC_DEFINITION_ARGS);
 
-			if (!n1 && !n2 && classid == ProcedureRelationId)
-				dropped = lappend_oid(dropped, objid);
-			MemoryContextSwitchTo(spicxt);
-		}
+		if (n1 || n2 || classid != ProcedureRelationId || schema == NULL ||
+			strcmp(schema, "atomiccache") != 0 || len < suffix ||
+			strcmp(identity + len - suffix, AC_DEFINITION_ARGS) != 0)
+			continue;
+		ac_retire_cache_at_commit((int64) objid);
+		any = true;
+		if (n5 || !original)
+			cascaded = true;
 	}
-	registry_spi_end(&rs);
-
-	foreach(lc, rows)
-	{
-		RegistryRow *row = lfirst(lc);
-
-		if (list_member_oid(dropped, row->accessor))
-		{
-			registry_delete(row->uid);
-			ac_retire_cache_at_commit(row->uid);
-			bump_ddl();
-		}
-
-	}
+	event_spi_end(guc_level);
+	if (any)
+		bump_ddl();
+	if (cascaded)
+		drop_orphan_accessors();
 }
 
 /*
- * The cache's accessor was dropped, or replaced by CREATE OR REPLACE
- * FUNCTION: the cache goes (at commit), and so does the original body of
- * a memoized function (the user's new body stands).
+ * The cache's accessor was replaced by CREATE OR REPLACE FUNCTION: the
+ * cache goes (at commit), and so does the original body of a memoized
+ * function (the user's new body stands).
  */
 static void
-end_cache(RegistryRow *row, bool drop_body)
+end_cache(const AcDefinition *def)
 {
-	registry_delete(row->uid);
-	ac_retire_cache_at_commit(row->uid);
-	if (drop_body && row->memoized &&
-		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
-	{
-		ObjectAddress addr;
-
-		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
-										   DEPENDENCY_NORMAL,
-										   ProcedureRelationId, row->fill);
-		CommandCounterIncrement();
-		ObjectAddressSet(addr, ProcedureRelationId, row->fill);
-		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
-	}
-	CommandCounterIncrement();
-	bump_ddl();
+	drop_definition(def->oid,
+					def->memoized &&
+					SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(def->fill)) ?
+					def->fill : InvalidOid);
 }
 
 /*
@@ -1857,11 +1674,13 @@ end_cache(RegistryRow *row, bool drop_body)
  *
  *	- An accessor replaced by CREATE OR REPLACE FUNCTION (it is no longer
  *	  our C function) ends its cache; for a memoized function, that ends
- *	  the memoization cleanly, the new body standing.  A registry row whose
- *	  accessor is gone (dropped while event triggers did not fire) goes.
+ *	  the memoization cleanly, the new body standing.
  *	- No accessor may have been made STRICT: it applies its fill's
  *	  strictness at each call, and would disagree with a fill that is not.
- *	- The cache's owner follows its accessor's owner.
+ *	- No definition may leave schema atomiccache (its owner may ALTER
+ *	  FUNCTION ... SET SCHEMA into a schema of hers): outside, it would be
+ *	  no definition, and its cache would be lost without being dropped.
+ *	- A definition's owner and privileges follow its accessor's.
  *	- The original body of a memoized function (fn_uncached) gets the owner
  *	  and the privileges of the function itself again, whatever the order
  *	  of the commands: fn is the one users GRANT on; a GRANT on
@@ -1878,8 +1697,8 @@ void
 ac_catalog_ddl_end(Node *parsetree)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	RegistrySpi rs;
-	List	   *rows = NIL;
+	int			guc_level;
+	List	   *defs;
 	List	   *procs = NIL;
 	List	   *touched = NIL;
 	List	   *types = NIL;
@@ -1902,93 +1721,105 @@ ac_catalog_ddl_end(Node *parsetree)
 		!defines;
 
 	ac_attach();
-	registry_spi_begin(&rs, false);
-	rows = registry_rows(cxt);
-	if (rows != NIL)
+
+	/* the objects the commands changed */
+	guc_level = event_spi_begin();
+	if (SPI_execute("SELECT c.classid, c.objid"
+					" FROM pg_catalog.pg_event_trigger_ddl_commands() c",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the commands of the event trigger");
+	for (i = 0; i < SPI_processed; i++)
 	{
-		/* the objects the commands changed */
-		if (SPI_execute("SELECT c.classid, c.objid"
-						" FROM pg_catalog.pg_event_trigger_ddl_commands() c",
-						true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the commands of the event trigger");
-		for (i = 0; i < SPI_processed; i++)
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		n1,
+					n2;
+		Oid			classid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
+		Oid			objid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
+
+		if (!n1 && !n2)
 		{
-			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			bool		n1,
-						n2;
-			Oid			classid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
-			Oid			objid = DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
-
-			if (!n1 && !n2)
-			{
-				if (classid == ProcedureRelationId)
-					touched = lappend_oid(touched, objid);
-				if (classid == ProcedureRelationId &&
-					(defines || (new_owner && func_is_secdef(objid))))
-					procs = lappend_oid(procs, objid);
-				else if (classid == TypeRelationId && retypes)
-					types = lappend_oid(types, objid);
-				else if (classid == RelationRelationId && retypes &&
-						 OidIsValid(get_rel_type_id(objid)))
-					types = lappend_oid(types, get_rel_type_id(objid));
-			}
-			MemoryContextSwitchTo(spicxt);
+			if (classid == ProcedureRelationId)
+				touched = lappend_oid(touched, objid);
+			if (classid == ProcedureRelationId &&
+				(defines || (new_owner && func_is_secdef(objid))))
+				procs = lappend_oid(procs, objid);
+			else if (classid == TypeRelationId && retypes)
+				types = lappend_oid(types, objid);
+			else if (classid == RelationRelationId && retypes &&
+					 OidIsValid(get_rel_type_id(objid)))
+				types = lappend_oid(types, get_rel_type_id(objid));
 		}
+		MemoryContextSwitchTo(spicxt);
 	}
-	registry_spi_end(&rs);
+	event_spi_end(guc_level);
 
-	foreach(lc, rows)
+	foreach(lc, touched)
 	{
-		RegistryRow *row = lfirst(lc);
-		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
+		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_proc p;
+
+		if (!HeapTupleIsValid(ptup))
+			continue;
+		p = (Form_pg_proc) GETSTRUCT(ptup);
+		if (ac_registry_has_signature(&p->proargtypes) &&
+			!ac_registry_is_definition(p->pronamespace, &p->proargtypes))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the definition of cache \"%s\" cannot leave schema atomiccache",
+							NameStr(p->proname)),
+					 errhint("Use atomiccache.drop_cache() to drop the cache.")));
+		ReleaseSysCache(ptup);
+	}
+
+	defs = ac_registry_all();
+	foreach(lc, defs)
+	{
+		AcDefinition *def = lfirst(lc);
+		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(def->accessor));
 		Form_pg_proc p;
 		bool		invalidate = false;
 		int			j;
 
+		/* the definition depends on its accessor: it exists */
 		if (!HeapTupleIsValid(ptup))
-		{
-			/* dropped while triggers did not fire: the body stays */
-			end_cache(row, false);
 			continue;
-		}
 		if (!is_accessor(ptup))
 		{
 			ReleaseSysCache(ptup);
-			end_cache(row, true);
+			end_cache(def);
 			continue;
 		}
 		p = (Form_pg_proc) GETSTRUCT(ptup);
 		/* only the accessors this command changed: one bad accessor (made
 		 * while triggers did not fire) must not block all DDL */
-		if (p->proisstrict && list_member_oid(touched, row->accessor))
+		if (p->proisstrict && list_member_oid(touched, def->accessor))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
 					 errmsg("the accessor %s of an atomiccache cache cannot be STRICT",
-							format_procedure(row->accessor)),
+							format_procedure(def->accessor)),
 					 errhint("An accessor follows the strictness of its fill function, %s: change that one instead.",
-							 format_procedure(row->fill))));
+							 format_procedure(def->fill))));
 		if ((p->provolatile == PROVOLATILE_IMMUTABLE ||
 			 p->proparallel == PROPARALLEL_SAFE) &&
-			list_member_oid(touched, row->accessor))
+			list_member_oid(touched, def->accessor))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
 					 errmsg("the accessor %s of an atomiccache cache cannot be %s",
-							format_procedure(row->accessor),
+							format_procedure(def->accessor),
 							p->provolatile == PROVOLATILE_IMMUTABLE ?
 							"IMMUTABLE" : "PARALLEL SAFE"),
 					 errdetail(p->provolatile == PROVOLATILE_IMMUTABLE ?
 							   "Its value changes when the cache is invalidated." :
 							   "A parallel worker could wait for a fill by its own leader, which waits for it.")));
-		if (p->proowner != row->owner)
-			registry_set_owner(row->uid, p->proowner);
-		if (row->memoized)
-			sync_proc_privileges(row->accessor, row->fill);
+		sync_proc_privileges(def->accessor, def->oid);
+		if (def->memoized)
+			sync_proc_privileges(def->accessor, def->fill);
 
-		if (list_member_oid(procs, row->fill))
+		if (list_member_oid(procs, def->fill))
 		{
 			invalidate = true;
-			sync_accessor_attributes(row->accessor, row->fill);
+			sync_accessor_attributes(def->accessor, def->fill);
 		}
 		if (types != NIL)
 		{
@@ -1999,7 +1830,7 @@ ac_catalog_ddl_end(Node *parsetree)
 		}
 		ReleaseSysCache(ptup);
 		if (invalidate)
-			invalidate_cache_at_commit(row->uid);
+			invalidate_cache_at_commit((int64) def->oid);
 	}
 }
 
@@ -2157,7 +1988,8 @@ ac_memoize(Oid fn, Interval *ttl)
 	char	   *cachename;
 	AclResult	aclresult;
 	ObjectAddress fill;
-	uint64		uid;
+	AcDefinition taken;
+	Oid			defoid;
 
 	ptup = ddl_begin(fn, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
@@ -2188,7 +2020,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	 * the same name in another schema, whose name is taken already gets its
 	 * qualified signature as its cache's name.
 	 */
-	if (registry_has_name(name))
+	if (strlen(name) < NAMEDATALEN && ac_registry_by_name(name, &taken))
 	{
 		StringInfoData buf;
 		int			i;
@@ -2230,29 +2062,24 @@ ac_memoize(Oid fn, Interval *ttl)
 						   p->prosupport, p->procost, p->prorows);
 	CommandCounterIncrement();
 	sync_proc_privileges(fn, fill.objectId);
-	/*
-	 * The memoized function depends on its original body: the body cannot
-	 * be dropped without it (DROP FUNCTION fn_uncached needs CASCADE, which
-	 * drops fn too, and so does a CASCADE that reaches the body).  Dropped
-	 * alone, fn leaves the body as a plain function that keeps working.
-	 * This order (body first) is also the one pg_dump creates them in and
-	 * drops them in reverse (--clean).  An internal dependency would tie
-	 * them closer, but pg_dump leaves out functions that have one.
-	 */
 
-	/* 2. the function itself becomes the accessor, same OID */
+	/*
+	 * 2. the function itself becomes the accessor, same OID.  Its
+	 * definition depends on it and on the original body: DROP FUNCTION of
+	 * either is refused (2BP01) while the function is memoized, and
+	 * pg_dump creates both before the definition.
+	 */
 	replace_definition(ptup, NULL);
 	CommandCounterIncrement();
 	/* after ProcedureCreate, which replaces fn's dependencies */
-	depend_on(ProcedureRelationId, fn, ProcedureRelationId, fill.objectId,
-			  DEPENDENCY_NORMAL);
-	depend_on(ProcedureRelationId, fn, ExtensionRelationId, extension_oid(),
-			  DEPENDENCY_NORMAL);
+	accessor_depends_on_extension(fn);
 	CommandCounterIncrement();
 
-	uid = new_uid();
-	registry_insert(cachename, uid, fn, fill.objectId, ttl, p->proowner, true);
-	forget_cache_at_abort((int64) uid);
+	defoid = ac_registry_create(cachename, fn, fill.objectId, ttl, true,
+								p->proowner);
+	sync_proc_privileges(fn, defoid);
+	start_empty(defoid);
+	forget_cache_at_abort((int64) defoid);
 	bump_ddl();
 	return fill.objectId;
 }
@@ -2263,7 +2090,6 @@ ac_unmemoize(Oid fn)
 	AcCacheInfo *info;
 	HeapTuple	target;
 	HeapTuple	source;
-	ObjectAddress addr;
 
 	info = ac_info_by_accessor(fn, true);
 	if (info == NULL || !info->memoized)
@@ -2284,15 +2110,113 @@ ac_unmemoize(Oid fn)
 
 	replace_definition(target, source);
 	CommandCounterIncrement();
-	registry_delete(info->uid);
-	retire_desc(info->uid);
-	/* fn no longer depends on the body (0.1.0: the body on fn, auto) */
+	/* fn is no accessor any more: its cache and original body go */
 	deleteDependencyRecordsForSpecific(ProcedureRelationId, fn,
-									   DEPENDENCY_NORMAL,
-									   ProcedureRelationId, info->fill);
+									   DEPENDENCY_AUTO_EXTENSION,
+									   ExtensionRelationId, extension_oid());
 	CommandCounterIncrement();
-	ObjectAddressSet(addr, ProcedureRelationId, info->fill);
-	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
-	CommandCounterIncrement();
+	drop_definition((Oid) info->uid, info->fill);
+}
+
+/*
+ * ALTER EXTENSION atomiccache UPDATE from 0.1.0, whose registry was a
+ * table: each row becomes a definition function, the accessor's
+ * dependencies become those create_cache makes now (the definition's on
+ * the accessor and the fill, the accessor's on the extension), and the
+ * entries of the old uids become garbage (the caches come back empty, as
+ * after a restore).  The update script drops the table afterwards.
+ */
+void
+ac_migrate_registry(void)
+{
+	typedef struct OldRow
+	{
+		char	   *name;
+		int64		uid;
+		Oid			accessor;
+		Oid			fill;
+		bool		has_ttl;
+		Interval	ttl;
+		bool		memoized;
+	} OldRow;
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *rows = NIL;
+	ListCell   *lc;
+	int			guc_level;
+	uint64		i;
+
+	ac_attach();
+	ac_registry_lock();
+	guc_level = event_spi_begin();
+	if (SPI_execute("SELECT r.name, r.uid, r.accessor::pg_catalog.oid,"
+					" r.fill::pg_catalog.oid, r.ttl, r.memoized"
+					" FROM atomiccache.registry r ORDER BY r.name",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		OldRow	   *row = palloc0(sizeof(OldRow));
+		bool		isnull;
+		Datum		ttl;
+
+		row->name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		row->uid = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		row->accessor = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		row->fill = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		ttl = SPI_getbinval(tup, desc, 5, &isnull);
+		row->has_ttl = !isnull;
+		if (!isnull)
+			row->ttl = *DatumGetIntervalP(ttl);
+		row->memoized = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		rows = lappend(rows, row);
+		MemoryContextSwitchTo(spicxt);
+	}
+	event_spi_end(guc_level);
+
+	foreach(lc, rows)
+	{
+		OldRow	   *row = lfirst(lc);
+		HeapTuple	atup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
+		Oid			owner;
+		Oid			defoid;
+
+		/* entries of the old uid: garbage at commit */
+		ac_retire_cache_at_commit(row->uid);
+		if (!HeapTupleIsValid(atup))
+			continue;			/* dropped while triggers did not fire */
+		owner = ((Form_pg_proc) GETSTRUCT(atup))->proowner;
+		ReleaseSysCache(atup);
+		if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
+			continue;
+		if (strlen(row->name) >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("cache name \"%s\" is too long for atomiccache 0.2.0", row->name),
+					 errdetail("A cache name has at most %d bytes.", NAMEDATALEN - 1),
+					 errhint("Drop the cache (atomiccache.drop_cache) before the update, and create it again after it under a shorter name.")));
+
+		/* 0.1.0: the accessor depends on the fill and on the extension */
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
+										   DEPENDENCY_NORMAL,
+										   ProcedureRelationId, row->fill);
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
+										   DEPENDENCY_NORMAL,
+										   ExtensionRelationId, extension_oid());
+		/* 0.1.0: the original body of a memoized function on the function */
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->fill,
+										   DEPENDENCY_AUTO,
+										   ProcedureRelationId, row->accessor);
+		CommandCounterIncrement();
+		accessor_depends_on_extension(row->accessor);
+		CommandCounterIncrement();
+		defoid = ac_registry_create(row->name, row->accessor, row->fill,
+									row->has_ttl ? &row->ttl : NULL,
+									row->memoized, owner);
+		sync_proc_privileges(row->accessor, defoid);
+		start_empty(defoid);
+	}
 	bump_ddl();
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.h
- *	  The per-database cache registry of atomiccache, the backend-local
- *	  cache of its rows, and the DDL of caches (create, drop, memoize).
+ *	  What a backend knows of the caches of its database (built from their
+ *	  definitions, registry.h), the DDL of caches (create, drop, memoize)
+ *	  and the event triggers.
  *
  * IDENTIFICATION
  *	  src/catalog.h
@@ -61,6 +62,7 @@ extern void ac_catalog_ddl_end(Node *parsetree);
 extern void ac_catalog_sql_drop(void);
 extern bool ac_xact_invalidates;
 extern void ac_forget_database(void);
+extern void ac_migrate_registry(void);
 
 extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
 extern void ac_drop_cache(AcCacheInfo *info);

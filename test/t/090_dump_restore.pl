@@ -2,7 +2,10 @@
 # Copyright (c) atomiccache contributors
 #
 # test/t/090_dump_restore.pl -- pg_dump / pg_restore of a database with
-# caches restores working caches, empty (SPEC.md, Privileges).
+# caches restores working caches, empty, with their dependencies: after a
+# restore (custom and plain format, into a new database), accessors,
+# memoized functions and views over them work, and every DROP that needed
+# CASCADE before the dump still does (2BP01).
 
 use strict;
 use warnings FATAL => 'all';
@@ -26,7 +29,32 @@ $node->safe_psql(
 		AS $$ SELECT CASE WHEN n < 2 THEN n::numeric ELSE fib(n - 1) + fib(n - 2) END $$;
 	SELECT atomiccache.memoize('fib(int)');
 	SELECT shop.price(2), fib(30);
+	CREATE VIEW shop.v AS SELECT shop.price(3) AS p, fib(12) AS f;
 });
+
+# Each of these needs CASCADE while the caches exist.
+my @drops = (
+	'DROP FUNCTION price_fill(int)',
+	'DROP FUNCTION fib_uncached(int)',
+	'DROP FUNCTION shop.price(int)',
+	'DROP FUNCTION fib(int)',
+	'DROP SCHEMA shop',
+	'DROP EXTENSION atomiccache');
+
+sub refusals
+{
+	my ($db) = @_;
+	my @out;
+	for my $d (@drops)
+	{
+		my ($ret, $stdout, $stderr) = $node->psql($db,
+			"\\set VERBOSITY sqlstate\nBEGIN;\n$d;\nROLLBACK;");
+		push @out, "$d: " . ($stderr =~ /2BP01/ ? 'refused' : "ALLOWED $stderr");
+	}
+	return join("\n", @out);
+}
+my $refused = join("\n", map { "$_: refused" } @drops);
+is(refusals('postgres'), $refused, 'before the dump, every DROP needs CASCADE');
 
 my $dump = "$PostgreSQL::Test::Utils::tmp_check/dump.custom";
 $node->command_ok(
@@ -60,6 +88,48 @@ is( $node->safe_psql(
 	SELECT fib(30), (SELECT fills FROM atomiccache.caches WHERE name = 'fib')}),
 	'832040|31',
 	'the restored memoized function goes through its cache');
+is($node->safe_psql('restored', 'SELECT p, f FROM shop.v'),
+	'4.5|144', 'the restored view over the accessors works');
+is(refusals('restored'), $refused,
+	'after pg_restore, every DROP still needs CASCADE');
+
+# --no-owner: everything belongs to the restoring superuser
+$node->safe_psql('postgres', 'CREATE DATABASE restored_no_owner');
+$node->command_ok(
+	[
+		'pg_restore', '--exit-on-error', '--no-owner', '-d',
+		$node->connstr('restored_no_owner'), $dump
+	],
+	'pg_restore --no-owner of it');
+is( $node->safe_psql(
+		'restored_no_owner', q{
+	SELECT p, f FROM shop.v;
+	SELECT count(*) FROM atomiccache.caches}),
+	"4.5|144\n2", 'the caches of a --no-owner restore work');
+is(refusals('restored_no_owner'), $refused,
+	'after a --no-owner restore, every DROP still needs CASCADE');
+
+# plain format, into another new database
+my $plain_new = "$PostgreSQL::Test::Utils::tmp_check/dump_new.sql";
+$node->command_ok(
+	[ 'pg_dump', '-f', $plain_new, '-d', $node->connstr('postgres') ],
+	'pg_dump, plain');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_plain');
+$node->command_ok(
+	[
+		'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $plain_new,
+		'-d', $node->connstr('restored_plain')
+	],
+	'the plain dump loads into a new database');
+is( $node->safe_psql(
+		'restored_plain', q{
+	SELECT p, f FROM shop.v;
+	SELECT fib(30), shop.price(2), shop.price(2);
+	SELECT name, fills, hits > 0 FROM atomiccache.caches ORDER BY name}),
+	"4.5|144\n832040|3.0|3.0\nfib|31|t\nshop.price|2|t",
+	'the caches of the plain restore fill once, then hit; the view works');
+is(refusals('restored_plain'), $refused,
+	'after a plain restore, every DROP still needs CASCADE');
 
 $node->safe_psql('restored', q{SELECT atomiccache.unmemoize('fib(int)')});
 is($node->safe_psql('restored', 'SELECT fib(20)'),
@@ -73,7 +143,8 @@ is( $node->safe_psql(
 	'entries are per database');
 
 # restored over itself (--clean, in one transaction): the caches come back
-# with their old ids and are live (counted), memoized functions included
+# (new definitions, new ids) and are live (counted), memoized functions
+# included
 $node->command_ok(
 	[
 		'pg_restore', '--clean', '--if-exists', '--single-transaction',

@@ -79,19 +79,38 @@ for my $v (@older)
 {
 	my $db = 'from_' . ($v =~ s/\./_/gr);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	# The caches an installation of version $v made: the library serves
+	# the newest version only, so the catalog rows that $v's create_cache
+	# and memoize wrote are written here as they wrote them.
 	$node->safe_psql(
 		$db, qq{
 		CREATE EXTENSION atomiccache VERSION '$v';
 		CREATE SEQUENCE fills;
 		CREATE FUNCTION f(k int) RETURNS text LANGUAGE sql
 			AS \$\$ SELECT k || '#' || nextval('fills') \$\$;
-		SELECT atomiccache.create_cache('c', 'f(int)'::regprocedure);
-		CREATE FUNCTION fib(n int) RETURNS numeric LANGUAGE sql
+		CREATE FUNCTION fib(n int) RETURNS numeric LANGUAGE c VOLATILE
+			AS '\$libdir/atomiccache', 'atomiccache_accessor';
+		CREATE FUNCTION fib_uncached(n int) RETURNS numeric LANGUAGE sql
 			AS \$\$ SELECT CASE WHEN n < 2 THEN n::numeric ELSE fib(n - 1) + fib(n - 2) END \$\$;
-		SELECT atomiccache.memoize('fib(int)'::regprocedure);
 		CREATE FUNCTION sf(k int) RETURNS int LANGUAGE sql STRICT AS 'SELECT k';
-		SELECT atomiccache.create_cache('s', 'sf(int)'::regprocedure);
-		SELECT c(1), fib(20), s(NULL);
+		CREATE FUNCTION c(k int) RETURNS text LANGUAGE c VOLATILE
+			AS '\$libdir/atomiccache', 'atomiccache_accessor';
+		CREATE FUNCTION s(k int) RETURNS int LANGUAGE c STRICT IMMUTABLE
+			AS '\$libdir/atomiccache', 'atomiccache_accessor';
+		INSERT INTO atomiccache.registry (name, uid, accessor, fill, ttl, owner, memoized)
+		VALUES ('c', 101, 'c(int)', 'f(int)', NULL, current_user::regrole, false),
+		       ('fib', 102, 'fib(int)', 'fib_uncached(int)', NULL, current_user::regrole, true),
+		       ('s', 103, 's(int)', 'sf(int)', '1 hour', current_user::regrole, false);
+		INSERT INTO pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
+		SELECT 'pg_proc'::regclass, a::regprocedure, 0, 'pg_proc'::regclass, f::regprocedure, 0, 'n'
+		  FROM (VALUES ('c(int)', 'f(int)'), ('s(int)', 'sf(int)')) v(a, f)
+		UNION ALL
+		SELECT 'pg_proc'::regclass, a::regprocedure, 0, 'pg_extension'::regclass,
+		       (SELECT oid FROM pg_extension WHERE extname = 'atomiccache'), 0, 'n'
+		  FROM (VALUES ('c(int)'), ('s(int)'), ('fib(int)')) v(a)
+		UNION ALL
+		SELECT 'pg_proc'::regclass, 'fib_uncached(int)'::regprocedure, 0,
+		       'pg_proc'::regclass, 'fib(int)'::regprocedure, 0, 'a';
 	});
 	$node->safe_psql($db, 'ALTER EXTENSION atomiccache UPDATE');
 	is($node->safe_psql($db, $objects),
@@ -110,8 +129,30 @@ for my $v (@older)
 		 WHERE oid = 's(int)'::regprocedure}),
 		'f|t|4', "$v: accessors are no longer STRICT, and apply their fill's");
 	my ($r, $o, $e) = $node->psql($db, 'DROP FUNCTION fib_uncached(int)');
-	like($e, qr/function fib\(integer\) depends on function fib_uncached\(integer\)/,
+	like($e,
+		qr/function atomiccache.fib\(atomiccache.cache\) depends on function fib_uncached\(integer\)/,
 		"$v: the original body of a memoized function cannot be dropped alone");
+	($r, $o, $e) = $node->psql($db, 'DROP FUNCTION f(int)');
+	like($e,
+		qr/function atomiccache.c\(atomiccache.cache\) depends on function f\(integer\)/,
+		"$v: nor the fill function of a cache");
+	is( $node->safe_psql(
+			$db, q{
+		SELECT string_agg(pg_describe_object(classid, objid, 0) || ' -> ' ||
+		                  pg_describe_object(refclassid, refobjid, 0) || ' ' || deptype::text,
+		                  ', ' ORDER BY objid::regprocedure::text)
+		  FROM pg_depend
+		 WHERE classid = 'pg_proc'::regclass
+		   AND objid IN ('c(int)'::regprocedure, 'fib(int)'::regprocedure,
+		                 'fib_uncached(int)'::regprocedure)
+		   AND refobjid <> 'public'::regnamespace}),
+		'function c(integer) -> extension atomiccache x, '
+		  . 'function fib(integer) -> extension atomiccache x',
+		"$v: the accessors have the dependencies of a fresh install");
+	is( $node->safe_psql(
+			$db, q{SELECT name, ttl, memoized FROM atomiccache._caches() ORDER BY 1}),
+		"c||f\nfib||t\ns|01:00:00|f",
+		"$v: the definitions say what the registry said");
 	$node->safe_psql($db,
 		q{SELECT atomiccache.unmemoize('fib(int)'), atomiccache.drop_cache('c'),
 		         atomiccache.drop_cache('s')});
