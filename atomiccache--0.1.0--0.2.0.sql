@@ -24,7 +24,7 @@ AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
 LANGUAGE C VOLATILE;
 
 -- Keeps the caches consistent with the catalog they were made from (see
--- ac_catalog_ddl_end in src/catalog.c): an accessor replaced by CREATE OR
+-- ac_events_ddl_end in src/events.c): an accessor replaced by CREATE OR
 -- REPLACE ends its cache, accessors are never STRICT, a cache's owner is
 -- its accessor's, the original body of a memoized function keeps the
 -- privileges and the owner of the function itself, and a change of a

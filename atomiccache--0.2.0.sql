@@ -136,7 +136,7 @@ LANGUAGE C VOLATILE;
 
 -- A dropped definition (DROP FUNCTION ... CASCADE of a fill or an
 -- accessor, DROP SCHEMA, DROP OWNED) drops its cache at commit; see
--- ac_catalog_sql_drop in src/catalog.c.
+-- ac_events_sql_drop in src/events.c.
 CREATE FUNCTION atomiccache._on_sql_drop()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'atomiccache_on_sql_drop'
@@ -166,7 +166,7 @@ AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
 LANGUAGE C VOLATILE;
 
 -- Keeps the caches consistent with the catalog they were made from (see
--- ac_catalog_ddl_end in src/catalog.c): an accessor replaced by CREATE OR
+-- ac_events_ddl_end in src/events.c): an accessor replaced by CREATE OR
 -- REPLACE ends its cache, accessors are never STRICT, a cache's owner is
 -- its accessor's, the original body of a memoized function keeps the
 -- privileges and the owner of the function itself, and a change of a

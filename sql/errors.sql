@@ -1,5 +1,5 @@
 --
--- errors: every error of SPEC.md with its SQLSTATE
+-- errors: every error of the README's SQLSTATE table
 --
 -- The SQLSTATE alone is shown (VERBOSITY sqlstate) where the point is the
 -- code; a few messages are shown in full where the wording matters.

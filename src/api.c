@@ -12,7 +12,7 @@
  * fill function's FmgrInfo, a key buffer, a FunctionCallInfo for the fill,
  * the role whose EXECUTE privilege was checked, and this backend's counter
  * row.  One call state per cache info lives in the info's memory context
- * (catalog.c frees both together, at the end of the transaction after they
+ * (cacheinfo.c frees both together, at the end of the transaction after they
  * went stale), and fn_extra refers to it, so a prepared statement executed
  * again does not rebuild it.  It is revalidated by comparing generation
  * numbers: a hit does no catalog access.  A call state that is re-entered
@@ -46,7 +46,12 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
+#include "api.h"
+#include "cacheinfo.h"
+#include "compat.h"
+#include "ddl.h"
+#include "desc.h"
+#include "events.h"
 #include "fill.h"
 #include "registry.h"
 
@@ -67,7 +72,6 @@ PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
 PG_FUNCTION_INFO_V1(atomiccache_on_sql_drop);
 PG_FUNCTION_INFO_V1(atomiccache_forget_database);
-PG_FUNCTION_INFO_V1(atomiccache_caches);
 PG_FUNCTION_INFO_V1(atomiccache_migrate_registry);
 
 typedef struct AcCallSite
@@ -150,7 +154,7 @@ busy_pop(AcCallSite *cs)
  * busy.  min_level 0 frees all.  A scratch call state lived in the memory
  * of the query that made it, which the abort has already freed (portals
  * are cleaned up before the callbacks run), so it is not touched; the
- * info is (catalog.c frees infos only at the end of the transaction,
+ * info is (cacheinfo.c frees infos only at the end of the transaction,
  * after this).  Cannot ERROR.
  */
 void
@@ -167,7 +171,8 @@ ac_api_abort(int min_level)
 }
 
 /*
- * SPEC.md: a role that may not EXECUTE the fill function cannot obtain its
+ * README.md (Privileges): a role that may not EXECUTE the fill function
+ * cannot obtain its
  * results.  A memoized function is its own fill as far as users can see
  * (fn_uncached only holds its old body, and GRANTs are made on fn), so
  * there the privilege checked is EXECUTE on the function itself.
@@ -237,7 +242,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	}
 
 	/*
-	 * SPEC.md: a STRICT fill with a NULL argument gives NULL, unfilled and
+	 * README.md (Semantics): a STRICT fill with a NULL argument gives NULL, unfilled and
 	 * uncached.  The fill's strictness as it is now (the info is reloaded
 	 * when the fill changes), never the accessor's: a strict C fill must
 	 * not see a NULL whatever was done to the accessor.
@@ -299,7 +304,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 	AcSiteRef  *ref = (AcSiteRef *) fcinfo->flinfo->fn_extra;
 	AcCallSite *cs;
 
-	if (unlikely(ref == NULL || ref->epoch != ac_catalog_epoch ||
+	if (unlikely(ref == NULL || ref->epoch != ac_info_epoch ||
 				 !ac_info_is_current(ref->cs->info)))
 	{
 		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
@@ -312,7 +317,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 			fcinfo->flinfo->fn_extra = ref;
 		}
 		ref->cs = info->callstate;
-		ref->epoch = ac_catalog_epoch;
+		ref->epoch = ac_info_epoch;
 	}
 	cs = ref->cs;
 
@@ -512,29 +517,12 @@ atomiccache_contains(PG_FUNCTION_ARGS)
 {
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	StringInfoData key;
-	uint64		hash;
-	AcEntry    *e;
-	bool		result = false;
 
 	ac_check_fill(info);
 	check_fill_privilege(info);
 	initStringInfo(&key);
 	key_from_any(info, fcinfo, 1, &key);
-	hash = ac_key_hash(&key);
-
-	ac_read_begin();
-	e = ac_table_find(hash, key.data, key.len);
-	if (e != NULL)
-	{
-		uint64		st = pg_atomic_read_u64(&e->state);
-
-		pg_read_barrier();
-		if ((AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
-			!ac_entry_expired(e, ac_now_ns()))
-			result = true;
-	}
-	ac_read_end();
-	PG_RETURN_BOOL(result);
+	PG_RETURN_BOOL(ac_fill_contains(&key, ac_key_hash(&key)));
 }
 
 Datum
@@ -542,49 +530,12 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 {
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	StringInfoData key;
-	uint64		hash;
-	bool		removed = false;
 
 	ac_check_owner(info);
 	initStringInfo(&key);
 	key_from_any(info, fcinfo, 1, &key);
-	hash = ac_key_hash(&key);
-
-	for (;;)
-	{
-		AcEntry    *e;
-		uint64		st;
-
-		ac_fill_reserve();
-		ac_read_begin();
-		e = ac_table_find(hash, key.data, key.len);
-		if (e == NULL)
-		{
-			ac_read_end();
-			break;
-		}
-		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND);
-		st = pg_atomic_read_u64(&e->state);
-		if (AC_STATE(st) == AC_PENDING)
-		{
-			/* SPEC.md: wait for the fill in progress, then remove its result */
-			(void) ac_pin_and_wait(e, info->name);
-			continue;
-		}
-		/* false if another backend removed it meanwhile: look again */
-		if (ac_entry_remove(e, st))
-		{
-			removed = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
-				!ac_entry_expired(e, ac_now_ns());
-			ac_read_end();
-			break;
-		}
-		ac_read_end();
-	}
-	if (removed)
-		ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
-	ac_reclaim();
-	PG_RETURN_BOOL(removed);
+	PG_RETURN_BOOL(ac_fill_invalidate(&key, ac_key_hash(&key), info->name,
+									  info->desc_idx));
 }
 
 Datum
@@ -593,8 +544,7 @@ atomiccache_invalidate_all(PG_FUNCTION_ARGS)
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 
 	ac_check_owner(info);
-	pg_atomic_fetch_add_u64(&ac_descs[info->desc_idx].generation, 1);
-	ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
+	ac_desc_invalidate_all(info->desc_idx);
 	PG_RETURN_VOID();
 }
 
@@ -756,15 +706,15 @@ atomiccache_forget(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(0))
 	{
 		ac_attach();
-		ac_retire_cache_at_commit(PG_GETARG_INT64(0));
-		pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
+		ac_desc_drop_at_commit(PG_GETARG_INT64(0));
+		ac_desc_bump_ddl();
 	}
 	PG_RETURN_VOID();
 }
 
 /*
  * atomiccache._on_ddl_end(), the ddl_command_end event trigger that keeps
- * the caches consistent with the catalog (catalog.c, ac_catalog_ddl_end).
+ * the caches consistent with the catalog (events.c, ac_events_ddl_end).
  */
 Datum
 atomiccache_on_ddl_end(PG_FUNCTION_ARGS)
@@ -773,13 +723,13 @@ atomiccache_on_ddl_end(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("atomiccache._on_ddl_end() must be called as an event trigger")));
-	ac_catalog_ddl_end(((EventTriggerData *) fcinfo->context)->parsetree);
+	ac_events_ddl_end(((EventTriggerData *) fcinfo->context)->parsetree);
 	PG_RETURN_VOID();
 }
 
 /*
  * atomiccache._on_sql_drop(), the sql_drop event trigger: dropped
- * accessors drop their caches (catalog.c, ac_catalog_sql_drop).
+ * definitions drop their caches (events.c, ac_events_sql_drop).
  */
 Datum
 atomiccache_on_sql_drop(PG_FUNCTION_ARGS)
@@ -788,7 +738,7 @@ atomiccache_on_sql_drop(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("atomiccache._on_sql_drop() must be called as an event trigger")));
-	ac_catalog_sql_drop();
+	ac_events_sql_drop();
 	PG_RETURN_VOID();
 }
 
@@ -800,43 +750,13 @@ atomiccache_on_sql_drop(PG_FUNCTION_ARGS)
 Datum
 atomiccache_forget_database(PG_FUNCTION_ARGS)
 {
-	ac_forget_database();
+	ac_desc_forget_database();
 	PG_RETURN_VOID();
 }
 
 /*
- * atomiccache._caches(): the definitions of the caches of this database
- * (behind the view atomiccache.caches).
- */
-Datum
-atomiccache_caches(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ListCell   *lc;
-
-	InitMaterializedSRF(fcinfo, 0);
-	foreach(lc, ac_registry_all())
-	{
-		AcDefinition *def = lfirst(lc);
-		Datum		values[6];
-		bool		nulls[6];
-
-		memset(nulls, 0, sizeof(nulls));
-		values[0] = CStringGetTextDatum(NameStr(def->name));
-		values[1] = ObjectIdGetDatum(def->accessor);
-		values[2] = ObjectIdGetDatum(def->fill);
-		values[3] = IntervalPGetDatum(&def->ttl);
-		nulls[3] = !def->has_ttl;
-		values[4] = Int64GetDatum((int64) def->oid);
-		values[5] = BoolGetDatum(def->memoized);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
-}
-
-/*
  * atomiccache._migrate_registry(): called once by the update script from
- * 0.1.0, which then drops it (catalog.c, ac_migrate_registry).
+ * 0.1.0, which then drops it (ddl.c, ac_migrate_registry).
  */
 Datum
 atomiccache_migrate_registry(PG_FUNCTION_ARGS)

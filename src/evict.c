@@ -1,8 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * evict.c
- *	  Eviction of atomiccache entries when memory is full: a CLOCK sweep
- *	  with second chance.
+ *	  Room for new entries and values of atomiccache: allocation within
+ *	  the byte budget (memory.c), and eviction of entries (table.c) when
+ *	  it is spent, by a CLOCK sweep with second chance.
+ *
+ * An allocation that does not fit first lets the reclaimer free what
+ * retired entries it can, then evicts; after a few rounds it gives up and
+ * the caller returns its value uncached.  When the operating system
+ * refuses the area a new segment, room is made for four times the request
+ * (at least 4 MB) inside the segments the area has.
  *
  * A shared hand (AcShared.clock_hand, advanced by fetch-add, so several
  * evicting backends share the sweep without a lock) walks the buckets.
@@ -30,6 +37,7 @@
 #include "postgres.h"
 
 #include "evict.h"
+#include "memory.h"
 #include "stats.h"
 #include "table.h"
 
@@ -38,8 +46,8 @@
  * around the table.  Returns whether the bytes fit now.  Must be called
  * outside a read section and with no LWLock held.  Does not ERROR.
  */
-bool
-ac_evict(Size need, uint64 limit)
+static bool
+evict(Size need, uint64 limit)
 {
 	pg_atomic_uint64 *buckets = ac_bucket_array();
 	uint32		mask = ac_shared->nbuckets - 1;
@@ -91,4 +99,54 @@ ac_evict(Size need, uint64 limit)
 	}
 	ac_reclaim();
 	return pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit;
+}
+
+/*
+ * Allocate size bytes, evicting entries when they do not fit.  Returns
+ * InvalidDsaPointer when the bytes cannot be had: more than the limit,
+ * nothing left to evict, or the operating system refusing a new segment.
+ * The caller must hold no LWLock, be outside a read section and outside a
+ * critical section.  Does not ERROR.
+ */
+dsa_pointer
+ac_alloc(Size size)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		dsa_pointer dp;
+
+		switch (ac_mem_try_alloc(size, &dp))
+		{
+			case AC_MEM_OK:
+				return dp;
+			case AC_MEM_TOO_BIG:
+				return InvalidDsaPointer;
+			case AC_MEM_AREA_FULL:
+				(void) evict(Max(size, 1024 * 1024) * 4, ac_mem_budget());
+				break;
+			case AC_MEM_FULL:
+				ac_reclaim();
+				if (!evict(size, ac_mem_budget()) && attempt > 0)
+					return InvalidDsaPointer;
+				break;
+		}
+	}
+	return InvalidDsaPointer;
+}
+
+/*
+ * A new entry for the key (table.c, ac_entry_init), or NULL when memory
+ * is short (the caller then runs the fill uncached).
+ */
+AcEntry *
+ac_entry_new(uint64 hash, const char *key, uint32 keylen, int desc_idx,
+			 uint64 generation)
+{
+	dsa_pointer dp = ac_alloc(ac_entry_size(keylen));
+
+	if (!DsaPointerIsValid(dp))
+		return NULL;
+	return ac_entry_init(dp, hash, key, keylen, desc_idx, generation);
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * evict.h
- *	  Eviction of atomiccache entries when memory is full.
+ *	  Room for new entries and values of atomiccache: allocation with
+ *	  eviction (evict.c).
  *
  * IDENTIFICATION
  *	  src/evict.h
@@ -11,8 +12,10 @@
 #ifndef AC_EVICT_H
 #define AC_EVICT_H
 
-#include "atomiccache.h"
+#include "table.h"
 
-extern bool ac_evict(Size need, uint64 limit);
+extern dsa_pointer ac_alloc(Size size);
+extern AcEntry *ac_entry_new(uint64 hash, const char *key, uint32 keylen,
+							 int desc_idx, uint64 generation);
 
 #endif							/* AC_EVICT_H */

@@ -18,7 +18,7 @@
  *
  * The fill runs in PG_TRY.  On error the filler copies the ErrorData and
  * either publishes it as the key's value (FAILED, same TTL) or, for the
- * transient classes of SPEC.md, abandons the reservation so that a waiter
+ * transient classes of README.md (Semantics), abandons the reservation so that a waiter
  * takes over; then it re-throws the original error.  FATAL skips PG_CATCH:
  * the backend's exit callback (shmem.c) then releases every reservation
  * still on this backend's stack (held[]); the transaction callback does
@@ -36,7 +36,10 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "evict.h"
 #include "fill.h"
+#include "value.h"
+#include "wait.h"
 
 /*
  * Entries this backend is filling (held: reserved and pinned) and entries
@@ -136,7 +139,7 @@ ac_fill_release_all(void)
 
 /* Make room on the pin stack; call before entering a read section. */
 void
-ac_fill_reserve(void)
+ac_fill_make_room(void)
 {
 	stack_reserve(&pinned);
 	stack_reserve(&held);
@@ -146,11 +149,11 @@ ac_fill_reserve(void)
  * Pin an entry found in the current read section, end the section, and
  * sleep until its fill is done; the pin is on the backend's stack, so an
  * ERROR or FATAL meanwhile releases it.  Returns the state word (a REMOVED
- * word carries the state it was removed from).  ac_fill_reserve() must
+ * word carries the state it was removed from).  ac_fill_make_room() must
  * have been called before the read section.
  */
-uint64
-ac_pin_and_wait(AcEntry *e, const char *cache_name)
+static uint64
+pin_and_wait(AcEntry *e, const char *cache_name)
 {
 	uint64		st;
 
@@ -163,7 +166,7 @@ ac_pin_and_wait(AcEntry *e, const char *cache_name)
 	return st;
 }
 
-/* SPEC.md: errors that say nothing about the key are never cached. */
+/* README.md (Semantics): errors that say nothing about the key are never cached. */
 static bool
 error_is_transient(int code)
 {
@@ -176,7 +179,7 @@ error_is_transient(int code)
 		cat == ERRCODE_INTERNAL_ERROR)
 		return true;
 	/*
-	 * Beyond SPEC.md's list: "stack depth limit exceeded" depends on the
+	 * Beyond the README's list: "stack depth limit exceeded" depends on the
 	 * caller's max_stack_depth and call depth, not on the key.
 	 */
 	/*
@@ -357,20 +360,179 @@ ac_fill_uncached(AcFillCall *call, bool *isnull)
 }
 
 /*
+ * One call of ac_get, as its steps see it.
+ */
+typedef struct GetCall
+{
+	AcFillCall *call;
+	StringInfo	key;
+	uint64		hash;
+	bool		missed;			/* counted as a miss already */
+	bool	   *isnull;
+	Datum		result;			/* when a step is done */
+} GetCall;
+
+/* A call counts as one miss, however many rounds it takes. */
+static void
+count_miss(GetCall *g)
+{
+	if (!g->missed)
+		ac_count(stats_row(g->call), AC_MISSES, 1);
+	g->missed = true;
+}
+
+/*
+ * The steps of ac_get.  Each is called inside the read section in which
+ * the key's entry e (state word st) was found, and ends that section.
+ * It returns true when the call is done (g->result set; or it raised the
+ * cached error), false when the table must be looked at again.
+ */
+
+/* A ready or failed entry: the hit; or expired: remove it, look again. */
+static bool
+step_hit(GetCall *g, AcEntry *e, uint64 st)
+{
+	ErrorData  *edata = NULL;
+
+	if (e->expires_at != 0 && ac_entry_expired(e, ac_now_ns()))
+	{
+		/* remove it while the read section still protects it */
+		bool		removed = ac_entry_remove(e, st);
+
+		ac_read_end();
+		if (removed)
+			ac_count(stats_row(g->call), AC_EXPIRATIONS, 1);
+		return false;
+	}
+	if (pg_atomic_read_u32(&e->refbit) == 0)
+		pg_atomic_write_u32(&e->refbit, 1);
+	if (AC_STATE(st) == AC_FAILED)
+		edata = ac_error_fetch(e);
+	else
+		g->result = ac_value_fetch(e, g->call->result, g->isnull);
+	ac_read_end();
+	/* a call that missed before was counted then */
+	if (!g->missed)
+		ac_count(stats_row(g->call), AC_HITS, 1);
+	if (edata)
+		ac_error_throw(edata);
+	return true;
+}
+
+/*
+ * A fill in progress: our own (recursion: an error at once), or another
+ * backend's: sleep until it publishes, then take its value or error, or
+ * fill uncached if its value did not fit, or look again if it gave up.
+ */
+static bool
+step_wait(GetCall *g, AcEntry *e, uint64 st)
+{
+	if ((int) AC_OWNER_SLOT(st) == ac_my_slotno &&
+		AC_OWNER_SESSION(st) == (uint32) ac_my_session)
+	{
+		ac_read_end();
+		ac_recursion_error(g->call->cache_name);
+	}
+	ac_entry_pin(e);
+	stack_push(&pinned, e);
+	ac_read_end();
+	count_miss(g);
+	ac_count(stats_row(g->call), AC_WAITS, 1);
+	switch (wait_and_fetch(g->call, e, g->isnull, &g->result))
+	{
+		case WAIT_VALUE:
+			return true;
+		case WAIT_UNCACHED:
+			g->result = ac_fill_uncached(g->call, g->isnull);
+			return true;
+		case WAIT_AGAIN:
+			break;
+	}
+	CHECK_FOR_INTERRUPTS();
+	return false;
+}
+
+/* An abandoned fill: take it over (one backend wins the CAS) and fill. */
+static bool
+step_take_over(GetCall *g, AcEntry *e, uint64 st)
+{
+	if (!ac_entry_takeover(e, st))
+	{
+		ac_read_end();
+		return false;
+	}
+	ac_entry_pin(e);
+	stack_push(&held, e);
+	ac_read_end();
+	count_miss(g);
+	g->result = do_fill(g->call, e, g->isnull);
+	return true;
+}
+
+/*
+ * No entry: reserve the key with a new PENDING entry and fill it; if
+ * another backend inserted one first, look again; if there is no memory
+ * even for the reservation, fill uncached.  Called outside a read section.
+ */
+static bool
+step_reserve(GetCall *g)
+{
+	AcEntry    *newe;
+	AcEntry    *e;
+
+	count_miss(g);
+	ac_reclaim();
+	ac_sweep_garbage(16);
+	newe = ac_entry_new(g->hash, g->key->data, g->key->len,
+						g->call->desc_idx, g->call->generation);
+	if (newe == NULL)
+	{
+		ac_count(stats_row(g->call), AC_UNCACHED_VALUES, 1);
+		g->result = ac_fill_uncached(g->call, g->isnull);
+		return true;
+	}
+	ac_read_begin();
+	e = ac_table_insert(newe);
+	if (e == newe)
+		stack_push(&held, newe);
+	ac_read_end();
+	if (e != newe)
+	{
+		ac_entry_discard(newe);
+		return false;
+	}
+	g->result = do_fill(g->call, newe, g->isnull);
+	return true;
+}
+
+/*
  * Return the value of the key, filling it if needed.  key is the key
  * image, hash its hash.  May ERROR: the fill's error, a cached error,
  * recursion, deadlock, cancel.
+ *
+ * Each round looks the key up in a read section and hands what it found
+ * to one step (above), which ends the section and either finishes the
+ * call or asks for another round.  A round repeats only when another
+ * backend changed the entry meanwhile (removed it, took it over, inserted
+ * its own first) or after a wait, which checks for interrupts: the loop
+ * makes progress whenever the table does.
  */
 Datum
 ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 {
-	bool		missed = false;
+	GetCall		g;
 
+	g.call = call;
+	g.key = key;
+	g.hash = hash;
+	g.missed = false;
+	g.isnull = isnull;
+	g.result = (Datum) 0;
 	for (;;)
 	{
 		AcEntry    *e;
-		AcEntry    *newe;
 		uint64		st;
+		bool		done;
 
 		/* room to record a pin or a reservation, before taking one */
 		stack_reserve(&held);
@@ -378,7 +540,12 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 
 		ac_read_begin();
 		e = ac_table_find(hash, key->data, key->len);
-		if (e != NULL)
+		if (e == NULL)
+		{
+			ac_read_end();
+			done = step_reserve(&g);
+		}
+		else
 		{
 			AC_TEST_POINT(AC_TP_GET_FOUND);
 			st = pg_atomic_read_u64(&e->state);
@@ -388,115 +555,100 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 			{
 				case AC_READY:
 				case AC_FAILED:
-					if (e->expires_at == 0 || !ac_entry_expired(e, ac_now_ns()))
-					{
-						Datum		v = (Datum) 0;
-						ErrorData  *edata = NULL;
-
-						if (pg_atomic_read_u32(&e->refbit) == 0)
-							pg_atomic_write_u32(&e->refbit, 1);
-						if (AC_STATE(st) == AC_FAILED)
-							edata = ac_error_fetch(e);
-						else
-							v = ac_value_fetch(e, call->result, isnull);
-						ac_read_end();
-						/* a call that missed before was counted then */
-						if (!missed)
-							ac_count(stats_row(call), AC_HITS, 1);
-						if (edata)
-							ac_error_throw(edata);
-						return v;
-					}
-					/* remove it while the read section still protects it */
-					if (ac_entry_remove(e, st))
-					{
-						ac_read_end();
-						ac_count(stats_row(call), AC_EXPIRATIONS, 1);
-					}
-					else
-						ac_read_end();
-					continue;
-
+					done = step_hit(&g, e, st);
+					break;
 				case AC_PENDING:
-					if ((int) AC_OWNER_SLOT(st) == ac_my_slotno &&
-						AC_OWNER_SESSION(st) == (uint32) ac_my_session)
-					{
-						ac_read_end();
-						ac_recursion_error(call->cache_name);
-					}
-					ac_entry_pin(e);
-					stack_push(&pinned, e);
-					ac_read_end();
-					if (!missed)
-						ac_count(stats_row(call), AC_MISSES, 1);
-					missed = true;
-					ac_count(stats_row(call), AC_WAITS, 1);
-					{
-						Datum		v = (Datum) 0;
-
-						switch (wait_and_fetch(call, e, isnull, &v))
-						{
-							case WAIT_VALUE:
-								return v;
-							case WAIT_UNCACHED:
-								return ac_fill_uncached(call, isnull);
-							case WAIT_AGAIN:
-								break;
-						}
-					}
-					CHECK_FOR_INTERRUPTS();
-					continue;
-
+					done = step_wait(&g, e, st);
+					break;
 				case AC_ABANDONED:
-					if (ac_entry_takeover(e, st))
-					{
-						ac_entry_pin(e);
-						stack_push(&held, e);
-						ac_read_end();
-						if (!missed)
-							ac_count(stats_row(call), AC_MISSES, 1);
-						return do_fill(call, e, isnull);
-					}
-					ac_read_end();
-					continue;
-
+					done = step_take_over(&g, e, st);
+					break;
 				case AC_UNCACHED:
 					/* a marker left by a value that did not fit: retry */
 					(void) ac_entry_remove(e, st);
 					ac_read_end();
-					continue;
-
+					done = false;
+					break;
 				default:
 					ac_read_end();
-					continue;
+					done = false;
+					break;
 			}
 		}
-		ac_read_end();
+		if (done)
+			return g.result;
+	}
+}
 
-		/* absent: reserve the key */
-		if (!missed)
-			ac_count(stats_row(call), AC_MISSES, 1);
-		missed = true;
-		ac_reclaim();
-		ac_sweep_garbage(16);
-		newe = ac_entry_create(hash, key->data, key->len,
-							   call->desc_idx, call->generation);
-		if (newe == NULL)
-		{
-			/* no memory for even the reservation: fill uncached */
-			ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
-			return ac_fill_uncached(call, isnull);
-		}
+/*
+ * contains(): is there a ready (or failed), unexpired entry for the key?
+ * Never fills, never waits.
+ */
+bool
+ac_fill_contains(StringInfo key, uint64 hash)
+{
+	AcEntry    *e;
+	bool		result = false;
+
+	ac_read_begin();
+	e = ac_table_find(hash, key->data, key->len);
+	if (e != NULL)
+	{
+		uint64		st = pg_atomic_read_u64(&e->state);
+
+		pg_read_barrier();
+		if ((AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
+			!ac_entry_expired(e, ac_now_ns()))
+			result = true;
+	}
+	ac_read_end();
+	return result;
+}
+
+/*
+ * invalidate(): remove the key's entry, after the fill in progress if
+ * there is one (README.md, SQL API).  True if a ready (or failed),
+ * unexpired entry was removed; counted as an invalidation of the cache.
+ */
+bool
+ac_fill_invalidate(StringInfo key, uint64 hash, const char *cache_name,
+				   int desc_idx)
+{
+	bool		removed = false;
+
+	for (;;)
+	{
+		AcEntry    *e;
+		uint64		st;
+
+		ac_fill_make_room();
 		ac_read_begin();
-		e = ac_table_insert(newe);
-		if (e == newe)
-			stack_push(&held, newe);
-		ac_read_end();
-		if (e != newe)
+		e = ac_table_find(hash, key->data, key->len);
+		if (e == NULL)
 		{
-			ac_entry_discard(newe);
+			ac_read_end();
+			break;
+		}
+		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND);
+		st = pg_atomic_read_u64(&e->state);
+		if (AC_STATE(st) == AC_PENDING)
+		{
+			/* wait for the fill in progress, then remove its result */
+			(void) pin_and_wait(e, cache_name);
 			continue;
 		}
-		return do_fill(call, newe, isnull);
+		/* false if another backend removed it meanwhile: look again */
+		if (ac_entry_remove(e, st))
+		{
+			removed = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
+				!ac_entry_expired(e, ac_now_ns());
+			ac_read_end();
+			break;
+		}
+		ac_read_end();
 	}
+	if (removed)
+		ac_count(ac_stat_row(desc_idx), AC_INVALIDATIONS, 1);
+	ac_reclaim();
+	return removed;
 }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fill.h
- *	  Single-flight lookup and fill of atomiccache, and waiting for another
- *	  backend's fill.
+ *	  Single flight of atomiccache: the lookup, fill and removal of one key
+ *	  (fill.c).
  *
  * IDENTIFICATION
  *	  src/fill.h
@@ -16,6 +16,7 @@
 
 #include "key.h"
 #include "stats.h"
+#include "table.h"
 
 /* What ac_get needs to know of one cache and one call. */
 typedef struct AcFillCall
@@ -35,13 +36,11 @@ typedef struct AcFillCall
 extern void ac_fill_init(void);
 extern void ac_fill_release_all(void);
 extern void ac_fill_release(int min_level);
-extern void ac_fill_reserve(void);
-extern uint64 ac_pin_and_wait(AcEntry *e, const char *cache_name);
+extern void ac_fill_make_room(void);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 extern Datum ac_fill_uncached(AcFillCall *call, bool *isnull);
-
-/* wait.c */
-extern uint64 ac_wait_fill(AcEntry *entry, const char *cache_name);
-extern void ac_recursion_error(const char *cache_name) pg_attribute_noreturn();
+extern bool ac_fill_contains(StringInfo key, uint64 hash);
+extern bool ac_fill_invalidate(StringInfo key, uint64 hash,
+							   const char *cache_name, int desc_idx);
 
 #endif							/* AC_FILL_H */

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * key.c
- *	  Key images and value images of atomiccache.
+ *	  Key images of atomiccache: the arguments of a call as bytes, and
+ *	  their hash.  Pure values: nothing here touches shared memory.
  *
  * A key image is the binary form of a cache key: a header naming the
  * database, the collation of the call (when a key argument has a
@@ -17,13 +18,8 @@
  * data without the varlena header (so a short and a long header of the
  * same bytes make the same key); cstrings contribute their bytes and the
  * terminating zero.  Two keys are equal exactly when their images are:
- * binary identity after detoasting, as SPEC.md says.  The image is hashed
- * once with hash_bytes_extended().
- *
- * A value image is a result stored in an entry: by-value results live in
- * the entry itself (no second allocation), other results are copied into
- * a DSA chunk in their flat, detoasted form.  An error is stored as an
- * AcErrorImage: SQLSTATE, message, detail and hint.
+ * binary identity after detoasting, as README.md (Semantics) says.  The
+ * image is hashed once with hash_bytes_extended().
  *
  * IDENTIFICATION
  *	  src/key.c
@@ -39,7 +35,6 @@
 #include "utils/builtins.h"
 
 #include "key.h"
-#include "memory.h"
 
 void
 ac_type_info(Oid type, AcTypeInfo *ti)
@@ -181,167 +176,4 @@ ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs)
 	if (nargs != 1)
 		appendStringInfoChar(&out, ')');
 	return out.data;
-}
-
-/*
- * Store a result in a PENDING entry, before it is published.  Returns
- * false when memory is short.  May ERROR while detoasting, before it
- * allocates shared memory.
- */
-bool
-ac_value_store(AcEntry *entry, const AcTypeInfo *ti, Datum value, bool isnull)
-{
-	const char *src;
-	Size		len;
-	struct varlena *flat = NULL;
-	dsa_pointer dp;
-
-	if (isnull)
-	{
-		entry->flags = AC_VAL_NULL;
-		return true;
-	}
-	if (ti->byval)
-	{
-		entry->flags = AC_VAL_INLINE;
-		entry->inline_value = value;
-		return true;
-	}
-	if (ti->len > 0)
-	{
-		src = DatumGetPointer(value);
-		len = ti->len;
-	}
-	else if (ti->len == -1)
-	{
-		/* flattens compressed, external and expanded values */
-		flat = PG_DETOAST_DATUM(value);
-		src = (const char *) flat;
-		len = VARSIZE(flat);
-	}
-	else
-	{
-		src = DatumGetCString(value);
-		len = strlen(src) + 1;
-	}
-	if (len > PG_UINT32_MAX)
-		return false;
-	dp = ac_mem_alloc(len);
-	if (!DsaPointerIsValid(dp))
-	{
-		if (flat != NULL && (Pointer) flat != DatumGetPointer(value))
-			pfree(flat);
-		return false;
-	}
-	memcpy(ac_addr(dp), src, len);
-	entry->value = dp;
-	entry->value_len = (uint32) len;
-	entry->flags = 0;
-	if (flat != NULL && (Pointer) flat != DatumGetPointer(value))
-		pfree(flat);
-	return true;
-}
-
-/*
- * Copy a stored result out, in CurrentMemoryContext.  The entry must be
- * READY and protected (read section or pin).
- */
-Datum
-ac_value_fetch(AcEntry *entry, const AcTypeInfo *ti, bool *isnull)
-{
-	char	   *copy;
-
-	*isnull = false;
-	if (entry->flags & AC_VAL_NULL)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	if (entry->flags & AC_VAL_INLINE)
-		return entry->inline_value;
-	copy = palloc(entry->value_len);
-	memcpy(copy, ac_addr(entry->value), entry->value_len);
-	return PointerGetDatum(copy);
-}
-
-Size
-ac_value_bytes(AcEntry *entry)
-{
-	return entry->value_len;
-}
-
-/* Store an error in a PENDING entry.  Returns false when memory is short. */
-bool
-ac_error_store(AcEntry *entry, ErrorData *edata)
-{
-	const char *parts[3];
-	uint32		offs[3];
-	Size		len = offsetof(AcErrorImage, data) + 1;
-	dsa_pointer dp;
-	AcErrorImage *img;
-	int			i;
-
-	parts[0] = edata->message;
-	parts[1] = edata->detail;
-	parts[2] = edata->hint;
-	for (i = 0; i < 3; i++)
-		if (parts[i] != NULL)
-			len += strlen(parts[i]) + 1;
-	if (len > PG_UINT32_MAX)
-		return false;
-	dp = ac_mem_alloc(len);
-	if (!DsaPointerIsValid(dp))
-		return false;
-	img = ac_addr(dp);
-	img->sqlerrcode = edata->sqlerrcode;
-	len = 1;
-	for (i = 0; i < 3; i++)
-	{
-		offs[i] = 0;
-		if (parts[i] != NULL)
-		{
-			Size		n = strlen(parts[i]) + 1;
-
-			memcpy(img->data + len, parts[i], n);
-			offs[i] = (uint32) len;
-			len += n;
-		}
-	}
-	img->message_off = offs[0];
-	img->detail_off = offs[1];
-	img->hint_off = offs[2];
-	entry->value = dp;
-	entry->value_len = (uint32) (offsetof(AcErrorImage, data) + len);
-	entry->flags = AC_VAL_ERROR;
-	return true;
-}
-
-/* Copy a stored error out, in CurrentMemoryContext. */
-ErrorData *
-ac_error_fetch(AcEntry *entry)
-{
-	AcErrorImage *img = ac_addr(entry->value);
-	ErrorData  *edata = palloc0(sizeof(ErrorData));
-
-	edata->elevel = ERROR;
-	edata->sqlerrcode = img->sqlerrcode;
-	if (img->message_off)
-		edata->message = pstrdup(img->data + img->message_off);
-	if (img->detail_off)
-		edata->detail = pstrdup(img->data + img->detail_off);
-	if (img->hint_off)
-		edata->hint = pstrdup(img->data + img->hint_off);
-	return edata;
-}
-
-/* Raise a stored error as this backend's own. */
-void
-ac_error_throw(ErrorData *edata)
-{
-	ereport(ERROR,
-			(errcode(edata->sqlerrcode),
-			 errmsg_internal("%s", edata->message ? edata->message : "fill function failed"),
-			 edata->detail ? errdetail_internal("%s", edata->detail) : 0,
-			 edata->hint ? errhint("%s", edata->hint) : 0));
-	pg_unreachable();
 }

@@ -1,19 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * memory.c
- *	  Allocation of entries and values in the DSA area, within
- *	  atomiccache.memory_limit.
+ *	  The byte budget of atomiccache (atomiccache.memory_limit) and the
+ *	  allocations in the DSA area it bounds.  Knows nothing of entries:
+ *	  evict.c decides what to free when an allocation does not fit.
  *
  * Every byte the caches hold is allocated here and counted in
  * AcShared.bytes_used (fetch-add, slow paths only).  An allocation that
- * would pass the limit first lets the reclaimer free what retired entries
- * it can; if it still does not fit, the caller gets InvalidDsaPointer and
- * returns its value uncached: a full cache never makes a query fail.
+ * would pass the limit is refused (ac_mem_try_alloc says why); evict.c
+ * then frees room and tries again, and if it still does not fit, the
+ * caller returns its value uncached: a full cache never makes a query
+ * fail.
  *
  * dsa_allocate_extended() with DSA_ALLOC_NO_OOM still raises an ERROR when
  * the operating system refuses a new segment (dsm_create(), e.g. /dev/shm
  * full), and it does so while holding the area's LWLocks.  We catch that
- * error, release the LWLocks (callers hold none: see ac_mem_alloc's
+ * error, release the LWLocks (callers hold none: see ac_mem_try_alloc's
  * contract) and treat it like a full cache.  The allocation runs with no
  * resource owner, so that the descriptor dsm_create() leaves behind when
  * it fails is not reported as a leak at commit (the area pins its
@@ -33,10 +35,8 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-#include "atomiccache.h"
-#include "evict.h"
+#include "shmem.h"
 #include "memory.h"
-#include "table.h"
 
 #define AC_GROW_BLOCK_NS	UINT64CONST(1000000000)
 
@@ -135,44 +135,41 @@ apply_area_limit(uint64 limit)
 	}
 }
 
+/* The budget now, in bytes. */
+uint64
+ac_mem_budget(void)
+{
+	return current_budget((uint64) ac_memory_limit_kb * 1024);
+}
+
 /*
- * Allocate size bytes in the area, counted against the memory limit,
- * evicting entries when they do not fit.  Returns InvalidDsaPointer when
- * the bytes cannot be had: more than the limit, nothing left to evict, or
- * the operating system refusing a new segment.  The caller must hold no
- * LWLock, be outside a read section and outside a critical section.
- * Does not ERROR.
+ * Try once to allocate size bytes in the area, counted against the memory
+ * limit.  AC_MEM_OK with *dp set, or why not: AC_MEM_TOO_BIG (more than
+ * the whole budget), AC_MEM_FULL (the bytes in use leave no room) or
+ * AC_MEM_AREA_FULL (the operating system refused the area a new
+ * segment).  The caller must hold no LWLock, be outside a read section
+ * and outside a critical section.  Does not ERROR.
  */
-dsa_pointer
-ac_mem_alloc(Size size)
+AcMemResult
+ac_mem_try_alloc(Size size, dsa_pointer *dp)
 {
 	uint64		limit = (uint64) ac_memory_limit_kb * 1024;
-	int			attempt;
 
+	*dp = InvalidDsaPointer;
 	if (size > limit)
-		return InvalidDsaPointer;
+		return AC_MEM_TOO_BIG;
 	apply_area_limit(limit);
-	for (attempt = 0; attempt < 3; attempt++)
-	{
-		limit = current_budget((uint64) ac_memory_limit_kb * 1024);
-		if (size > limit)
-			return InvalidDsaPointer;
-		if (reserve_bytes(size, limit))
-		{
-			dsa_pointer dp = try_allocate(size);
-
-			if (DsaPointerIsValid(dp))
-				return dp;
-			/* the area could not grow: give back, and free room inside it */
-			pg_atomic_fetch_sub_u64(&ac_shared->bytes_used, size);
-			(void) ac_evict(Max(size, 1024 * 1024) * 4, limit);
-			continue;
-		}
-		ac_reclaim();
-		if (!ac_evict(size, limit) && attempt > 0)
-			break;
-	}
-	return InvalidDsaPointer;
+	limit = current_budget(limit);
+	if (size > limit)
+		return AC_MEM_TOO_BIG;
+	if (!reserve_bytes(size, limit))
+		return AC_MEM_FULL;
+	*dp = try_allocate(size);
+	if (DsaPointerIsValid(*dp))
+		return AC_MEM_OK;
+	/* the area could not grow: give the bytes back */
+	pg_atomic_fetch_sub_u64(&ac_shared->bytes_used, size);
+	return AC_MEM_AREA_FULL;
 }
 
 void

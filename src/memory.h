@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * memory.h
- *	  Allocation of entries and values in the DSA area under the memory
- *	  bound of atomiccache.
+ *	  The byte budget of atomiccache and its allocations (memory.c).
  *
  * IDENTIFICATION
  *	  src/memory.h
@@ -14,7 +13,16 @@
 
 #include "utils/dsa.h"
 
-extern dsa_pointer ac_mem_alloc(Size size);
+typedef enum AcMemResult
+{
+	AC_MEM_OK,
+	AC_MEM_TOO_BIG,				/* more than the budget: never fits */
+	AC_MEM_FULL,				/* no room now: evict, then try again */
+	AC_MEM_AREA_FULL			/* the area cannot grow: evict more */
+} AcMemResult;
+
+extern uint64 ac_mem_budget(void);
+extern AcMemResult ac_mem_try_alloc(Size size, dsa_pointer *dp);
 extern void ac_mem_free(dsa_pointer dp, Size size);
 
 #endif							/* AC_MEMORY_H */

@@ -47,7 +47,9 @@
  * following), so that DROP OWNED and REASSIGN OWNED treat both alike.
  *
  * Lookups go through the system caches and pg_depend's index, with the
- * catalog snapshot, as pg_proc itself is read: no SQL runs here.
+ * catalog snapshot, as pg_proc itself is read.  This file also says what
+ * an accessor is (ac_is_accessor), and holds the pinned SPI of the only
+ * SQL the extension runs for itself (ac_spi_begin).
  *
  * IDENTIFICATION
  *	  src/registry.c
@@ -73,7 +75,9 @@
 #include "commands/extension.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "executor/spi.h"
 #include "storage/lmgr.h"
+#include "utils/guc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -469,4 +473,80 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 				   "atomiccache: the definition of a cache (use atomiccache.drop_cache)");
 	CommandCounterIncrement();
 	return addr.objectId;
+}
+
+static char *
+proc_text(HeapTuple tup, int attno)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * The only SQL atomiccache runs for itself: the event triggers' reads of
+ * pg_event_trigger_*() (events.c), and once the update from 0.1.0
+ * reading its registry table (ddl.c).  Each runs with SPI, search_path
+ * pinned to "pg_catalog, pg_temp" for the statement (pg_temp is searched
+ * for relations and types only, never for functions or operators), so
+ * that nothing a role can create (a look-alike function in its own
+ * schema, or in public) is ever resolved, whoever runs the command.  An
+ * ERROR in between is cleaned up by the (sub)transaction abort, which
+ * unwinds the GUC nest level.
+ */
+int
+ac_spi_begin(void)
+{
+	int			guc_level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return guc_level;
+}
+
+void
+ac_spi_end(int guc_level)
+{
+	SPI_finish();
+	AtEOXact_GUC(true, guc_level);
+}
+
+/* Is there, as of now, a definition with this uid (OID)? */
+bool
+ac_registry_exists(int64 uid)
+{
+	AcDefinition def;
+
+	return uid > 0 && uid <= (int64) PG_UINT32_MAX &&
+		ac_registry_read((Oid) uid, &def);
+}
+
+/* The default expressions of a function's trailing arguments. */
+List *
+ac_proc_defaults(HeapTuple tup)
+{
+	char	   *s = proc_text(tup, Anum_pg_proc_proargdefaults);
+
+	return s ? castNode(List, stringToNode(s)) : NIL;
+}
+
+/*
+ * Is this function an accessor: our C function atomiccache_accessor?
+ * (Only create_cache and memoize can make one without being a superuser:
+ * CREATE FUNCTION ... LANGUAGE C needs a superuser.)
+ */
+bool
+ac_is_accessor(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	char	   *src;
+
+	if (p->prolang != ClanguageId)
+		return false;
+	src = proc_text(ptup, Anum_pg_proc_prosrc);
+	return src != NULL && strcmp(src, "atomiccache_accessor") == 0;
 }

@@ -12,6 +12,8 @@
 #ifndef AC_REGISTRY_H
 #define AC_REGISTRY_H
 
+#include "access/htup.h"
+#include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
 /* What the definition of one cache says. */
@@ -40,5 +42,12 @@ extern List *ac_registry_all(void);
 extern void ac_registry_lock(void);
 extern Oid	ac_registry_create(const char *name, Oid accessor, Oid fill,
 							   const Interval *ttl, bool memoized, Oid owner);
+extern bool ac_registry_exists(int64 uid);
+
+extern bool ac_is_accessor(HeapTuple ptup);
+extern List *ac_proc_defaults(HeapTuple tup);
+
+extern int	ac_spi_begin(void);
+extern void ac_spi_end(int guc_level);
 
 #endif							/* AC_REGISTRY_H */

@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * shmem.c
- *	  Module load, settings, and the shared state of atomiccache: the small
- *	  control block in the main shared memory and the DSA area it names.
+ *	  The shared state of atomiccache: the small control block in the main
+ *	  shared memory and the DSA area it names, and each backend's
+ *	  attachment to them.  The bottom layer: it calls nothing of ours (the
+ *	  layers above act at attach and exit through the hooks the module file
+ *	  gives ac_shmem_init).
  *
  * The extension must work without shared_preload_libraries.  A backend
  * that loads the library after start-up can still create a small named
@@ -22,7 +25,8 @@
  *
  * Each backend attaches once (ac_attach), pins the area's mapping for its
  * lifetime, takes the slot indexed by its pgprocno, and registers one
- * before_shmem_exit callback that releases its reservations and pins.
+ * before_shmem_exit callback, which runs the exit hook (releasing the
+ * backend's reservations and pins) and then leaves the slot.
  *
  * IDENTIFICATION
  *	  src/shmem.c
@@ -31,25 +35,17 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "fmgr.h"
+#include <time.h>
+
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "atomiccache.h"
-#include "catalog.h"
-#include "fill.h"
-#include "stats.h"
-#include "table.h"
+#include "shmem.h"
 
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
-
+/* atomiccache.memory_limit, in kB (the module file defines the setting) */
 int			ac_memory_limit_kb = 64 * 1024;
 
 dsa_area   *ac_area = NULL;
@@ -64,6 +60,8 @@ static AcControl *ac_control = NULL;
 static bool exit_callback_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static AcShmemHook attach_hook = NULL;
+static AcShmemHook exit_hook = NULL;
 
 static void
 ac_shmem_request(void)
@@ -199,6 +197,16 @@ create_shared_state(AcControl *ctl)
 	ctl->initialized = true;
 }
 
+/* The monotonic clock of TTLs and of the memory budget's back-off, in ns. */
+uint64
+ac_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
+}
+
 /* Bytes of the structures allocated once: not counted in the limit. */
 uint64
 ac_fixed_bytes(void)
@@ -218,9 +226,8 @@ ac_shmem_exit(int code, Datum arg)
 {
 	if (ac_my_slot == NULL)
 		return;
-	ac_fill_release_all();
-	ac_read_reset();
-	ac_stats_fold_all();
+	if (exit_hook)
+		exit_hook();
 	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
 	pg_atomic_write_u64(&ac_my_slot->session, 0);
 	ac_my_slot = NULL;
@@ -299,84 +306,20 @@ ac_attach(void)
 	pg_atomic_write_u64(&slot->epoch, 0);
 	pg_atomic_write_u32(&slot->waiting_for, 0);
 	ac_my_slot = slot;
-	ac_stats_fold_all();
+	if (attach_hook)
+		attach_hook();
 	pg_atomic_write_u64(&slot->session, (uint32) ac_my_session);
 }
 
 /*
- * At the end of a transaction nothing may stay reserved, pinned or
- * announced: an ERROR that escaped our own cleanup (it should not happen)
- * is mended here.
+ * Called by _PG_init: the hooks of the layers above, and under
+ * shared_preload_libraries the reservation of the control block.
  */
-static void
-ac_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		ac_api_abort(0);
-	if (event == XACT_EVENT_PRE_PREPARE)
-		ac_catalog_pre_prepare();
-	if (event == XACT_EVENT_COMMIT)
-		ac_catalog_xact_end(AC_XACT_COMMIT);
-	else if (event == XACT_EVENT_ABORT)
-		ac_catalog_xact_end(AC_XACT_ABORT);
-	else if (event == XACT_EVENT_PREPARE)
-		ac_catalog_xact_end(AC_XACT_PREPARE);
-	if (ac_my_slot == NULL)
-		return;
-	switch (event)
-	{
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			ac_fill_release_all();
-			ac_read_reset();
-			pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * The abort of a subtransaction (a PL/pgSQL EXCEPTION block, a savepoint)
- * releases what was taken inside it and left by an ERROR that escaped our
- * own cleanup.  Read sections never span SQL, so none can legitimately be
- * open here.
- */
-static void
-ac_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_COMMIT_SUB)
-		ac_catalog_subxact_commit(GetCurrentTransactionNestLevel());
-	if (event != SUBXACT_EVENT_ABORT_SUB)
-		return;
-	ac_api_abort(GetCurrentTransactionNestLevel());
-	ac_catalog_subxact_abort(GetCurrentTransactionNestLevel());
-	if (ac_my_slot == NULL)
-		return;
-	ac_fill_release(GetCurrentTransactionNestLevel());
-	ac_read_reset();
-	pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
-}
-
 void
-_PG_init(void)
+ac_shmem_init(AcShmemHook on_attach, AcShmemHook on_exit)
 {
-	DefineCustomIntVariable("atomiccache.memory_limit",
-							"Bytes of shared memory all caches together may use.",
-							"Entries are evicted when a new one does not fit.",
-							&ac_memory_limit_kb,
-							64 * 1024,
-							1024,
-							INT_MAX / 2,
-							PGC_SIGHUP,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
-	MarkGUCPrefixReserved("atomiccache");
-
+	attach_hook = on_attach;
+	exit_hook = on_exit;
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;
@@ -384,8 +327,4 @@ _PG_init(void)
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = ac_shmem_startup;
 	}
-	RegisterXactCallback(ac_xact_callback, NULL);
-	RegisterSubXactCallback(ac_subxact_callback, NULL);
-	ac_fill_init();
-	ac_catalog_init();
 }

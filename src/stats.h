@@ -11,13 +11,14 @@
 #ifndef AC_STATS_H
 #define AC_STATS_H
 
-#include "atomiccache.h"
+#include "shmem.h"
 
 extern AcStatRow *ac_stat_row(int desc_idx);
 extern void ac_stats_fold_all(void);
 extern void ac_stats_reset(int desc_idx);
 extern void ac_stats_forget(int desc_idx);
 extern void ac_stats_fill_time(int desc_idx, uint64 us);
+extern void ac_stats_read(int desc_idx, uint64 *out);
 
 /*
  * Count n events in a row.  Only this backend writes its own rows, so a

@@ -25,7 +25,7 @@
  * is refused, so a remover that loaded the state after another removed
  * the entry can never remove it a second time (test/t/100_removers.pl
  * forces every pair of removers to interleave there).  Removal and
- * eviction are slow paths; invariant 1 of DESIGN.md holds for the hit path.
+ * eviction are slow paths; the hit path takes no lock (README.md, Design).
  *
  * Reclamation is epoch based.  A backend announces the global epoch in
  * its slot before it reads the table (ac_read_begin) and clears it after
@@ -54,8 +54,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <time.h>
 
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -99,15 +97,6 @@ ac_test_point(AcTestPoint point)
 	pg_compiler_barrier();
 }
 #endif
-
-uint64
-ac_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
-}
 
 /*
  * Enter a read section.  Nested sections are counted; only the outermost
@@ -195,22 +184,24 @@ ac_table_find(uint64 hash, const char *key, uint32 keylen)
 	return NULL;
 }
 
+/* The bytes of an entry with a key of keylen bytes. */
+Size
+ac_entry_size(uint32 keylen)
+{
+	return offsetof(AcEntry, key) + keylen;
+}
+
 /*
- * Make a new entry, PENDING and owned by this backend, pinned once for
- * the caller.  Not linked yet.  Returns NULL when memory is short (the
- * caller then runs the fill uncached).
+ * Make a new entry in the chunk dp (of ac_entry_size(keylen) bytes, which
+ * the caller allocated: evict.c), PENDING and owned by this backend,
+ * pinned once for the caller.  Not linked yet.
  */
 AcEntry *
-ac_entry_create(uint64 hash, const char *key, uint32 keylen,
-				int desc_idx, uint64 generation)
+ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
+			  int desc_idx, uint64 generation)
 {
-	Size		size = offsetof(AcEntry, key) + keylen;
-	dsa_pointer dp;
 	AcEntry    *e;
 
-	dp = ac_mem_alloc(size);
-	if (!DsaPointerIsValid(dp))
-		return NULL;
 	e = ac_addr(dp);
 	pg_atomic_init_u64(&e->next, InvalidDsaPointer);
 	pg_atomic_init_u64(&e->state,
@@ -239,7 +230,7 @@ entry_free(AcEntry *e)
 {
 	if (DsaPointerIsValid(e->value))
 		ac_mem_free(e->value, e->value_len);
-	ac_mem_free(e->self, offsetof(AcEntry, key) + e->keylen);
+	ac_mem_free(e->self, ac_entry_size(e->keylen));
 }
 
 /* Free an entry that was never linked. */

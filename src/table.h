@@ -13,7 +13,7 @@
 #ifndef AC_TABLE_H
 #define AC_TABLE_H
 
-#include "atomiccache.h"
+#include "shmem.h"
 
 /*
  * Entry states.  The state word of an entry packs, from the low bits:
@@ -136,11 +136,11 @@ extern void ac_read_end(void);
 extern bool ac_in_read_section(void);
 extern void ac_read_reset(void);
 
-extern uint64 ac_now_ns(void);
 
 extern AcEntry *ac_table_find(uint64 hash, const char *key, uint32 keylen);
-extern AcEntry *ac_entry_create(uint64 hash, const char *key, uint32 keylen,
-								int desc_idx, uint64 generation);
+extern Size ac_entry_size(uint32 keylen);
+extern AcEntry *ac_entry_init(dsa_pointer dp, uint64 hash, const char *key,
+							  uint32 keylen, int desc_idx, uint64 generation);
 extern void ac_entry_discard(AcEntry *entry);
 extern AcEntry *ac_table_insert(AcEntry *newentry);
 extern bool ac_entry_remove(AcEntry *entry, uint64 expected);

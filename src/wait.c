@@ -11,8 +11,8 @@
  *
  * Nothing waits forever:
  *	- the sleep is interruptible: cancel and statement_timeout raise their
- *	  error inside ConditionVariableTimedSleep(), and the caller's
- *	  PG_FINALLY drops the pin;
+ *	  error inside ConditionVariableTimedSleep(), and the abort that
+ *	  follows drops the pin (fill.c keeps it on the backend's stack);
  *	- the sleep is timed: every second the waiter checks that the filler's
  *	  slot still holds the session recorded in the state word, and if not
  *	  marks the entry ABANDONED so that a waiter takes the fill over (the
@@ -22,7 +22,7 @@
  *	  waiters) is found by walking the wait-for graph (see below); one
  *	  backend of the cycle gets a deadlock error (40P01), which is never
  *	  cached, so its reservations are released and the other fills go on;
- *	- accessors are PARALLEL RESTRICTED (catalog.c), so no parallel worker
+ *	- accessors are PARALLEL RESTRICTED (ddl.c), so no parallel worker
  *	  ever waits here for its own leader.
  *
  * IDENTIFICATION
@@ -41,7 +41,9 @@
 #include "pgstat.h"
 #include "utils/wait_event.h"
 
-#include "fill.h"
+#include "shmem.h"
+#include "table.h"
+#include "wait.h"
 
 #define AC_WAIT_RECHECK_MS	1000
 
@@ -267,4 +269,12 @@ ac_wait_fill(AcEntry *entry, const char *cache_name)
 	/* partner: the CAS in ac_entry_publish; the caller reads the value */
 	pg_read_barrier();
 	return st;
+}
+
+/* No wait edge survives the end of a (sub)transaction.  Cannot ERROR. */
+void
+ac_wait_reset(void)
+{
+	if (ac_my_slot != NULL)
+		pg_atomic_write_u32(&ac_my_slot->waiting_for, 0);
 }

@@ -141,6 +141,13 @@ work=
 ac_mktemp work
 src=$work/src
 
+section "layers (test/layers.sh)"
+if bash "$AC_ROOT/test/layers.sh" "$AC_ROOT/src"; then
+    pass
+else
+    fail layers
+fi
+
 section "build (-Werror) and install"
 if ! (ac_build_install "$src" --werror); then
     fail build

@@ -2,7 +2,7 @@
 #
 # test/t/110_privileges.pl -- a change of privileges reaches sessions that
 # are already open: the next accessor call after it sees it, as a direct
-# call of the fill would (SPEC.md, Privileges).  Each change is made in
+# call of the fill would (README.md, Privileges).  Each change is made in
 # another session while the user's session stays open: REVOKE and GRANT on
 # the fill, NOSUPERUSER, NOINHERIT, REVOKE of a membership, and a change of
 # the fill's owner.

@@ -1,17 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * catalog.h
- *	  What a backend knows of the caches of its database (built from their
- *	  definitions, registry.h), the DDL of caches (create, drop, memoize)
- *	  and the event triggers.
+ * cacheinfo.h
+ *	  What a backend knows of the caches of its database (cacheinfo.c).
  *
  * IDENTIFICATION
- *	  src/catalog.h
+ *	  src/cacheinfo.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef AC_CATALOG_H
-#define AC_CATALOG_H
+#ifndef AC_CACHEINFO_H
+#define AC_CACHEINFO_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 #include "key.h"
 
@@ -48,40 +49,16 @@ typedef struct AcCacheInfo
 } AcCacheInfo;
 
 extern uint64 ac_local_generation;
-extern uint64 ac_catalog_epoch;
+extern uint64 ac_info_epoch;
 
-extern void ac_catalog_init(void);
+extern void ac_cacheinfo_init(void);
+extern void ac_cacheinfo_xact_end(void);
 extern bool ac_info_is_current(const AcCacheInfo *info);
 extern AcCacheInfo *ac_info_by_accessor(Oid accessor, bool missing_ok);
 extern AcCacheInfo *ac_info_by_name(const char *name);
 extern void ac_check_owner(const AcCacheInfo *info);
 extern void ac_check_fill(const AcCacheInfo *info);
 extern List *ac_cache_names(void);
-extern Oid	ac_function_by_name(const char *spec);
-extern void ac_catalog_ddl_end(Node *parsetree);
-extern void ac_catalog_sql_drop(void);
-extern bool ac_xact_invalidates;
-extern void ac_forget_database(void);
-extern void ac_migrate_registry(void);
+extern uint64 ac_ttl_ns(Interval *ttl);
 
-extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
-extern void ac_drop_cache(AcCacheInfo *info);
-extern Oid	ac_memoize(Oid fn, Interval *ttl);
-extern void ac_unmemoize(Oid fn);
-extern void ac_retire_cache_at_commit(int64 uid);
-typedef enum AcXactEnd
-{
-	AC_XACT_COMMIT,
-	AC_XACT_ABORT,
-	AC_XACT_PREPARE
-} AcXactEnd;
-
-extern void ac_catalog_xact_end(AcXactEnd how);
-extern void ac_catalog_subxact_abort(int level);
-extern void ac_catalog_subxact_commit(int level);
-extern void ac_catalog_pre_prepare(void);
-
-/* api.c */
-extern void ac_api_abort(int min_level);
-
-#endif							/* AC_CATALOG_H */
+#endif							/* AC_CACHEINFO_H */

@@ -1,10 +1,9 @@
 /*-------------------------------------------------------------------------
  *
- * atomiccache.h
- *	  Shared declarations of the atomiccache extension: the control block
- *	  found in the main shared memory, the shared header kept in the DSA
- *	  area, the per-backend slots, the per-cache descriptors and the
- *	  settings.
+ * shmem.h
+ *	  The shared state of atomiccache: the control block found in the main
+ *	  shared memory, the shared header kept in the DSA area, the
+ *	  per-backend slots and the per-cache descriptors (shmem.c).
  *
  * Who writes what, in one place (details at each struct):
  *
@@ -19,12 +18,12 @@
  *	  a waiter reads its session to see whether a filler is still alive.
  *
  * IDENTIFICATION
- *	  src/atomiccache.h
+ *	  src/shmem.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ATOMICCACHE_H
-#define ATOMICCACHE_H
+#ifndef AC_SHMEM_H
+#define AC_SHMEM_H
 
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
@@ -179,7 +178,6 @@ typedef struct AcControl
 	dsa_pointer shared;
 } AcControl;
 
-/* shmem.c */
 extern int	ac_memory_limit_kb;
 extern dsa_area *ac_area;
 extern AcShared *ac_shared;
@@ -190,7 +188,16 @@ extern uint64 ac_my_session;
 extern AcCacheDesc *ac_descs;
 
 extern void ac_attach(void);
+extern uint64 ac_now_ns(void);
 extern uint64 ac_fixed_bytes(void);
+
+/*
+ * What the layers above do when a backend attaches (once) and before it
+ * exits (shmem.c calls them; the module file, atomiccache.c, sets them).
+ * The exit hook cannot ERROR.
+ */
+typedef void (*AcShmemHook) (void);
+extern void ac_shmem_init(AcShmemHook on_attach, AcShmemHook on_exit);
 
 static inline void *
 ac_addr(dsa_pointer p)
@@ -198,15 +205,4 @@ ac_addr(dsa_pointer p)
 	return dsa_get_address(ac_area, p);
 }
 
-/* PostgreSQL version shims */
-#if PG_VERSION_NUM >= 160000
-#define ac_proc_aclcheck(f, r, m)	object_aclcheck(ProcedureRelationId, (f), (r), (m))
-#define ac_proc_ownercheck(f, r)	object_ownercheck(ProcedureRelationId, (f), (r))
-#define ac_ns_aclcheck(n, r, m)		object_aclcheck(NamespaceRelationId, (n), (r), (m))
-#else
-#define ac_proc_aclcheck(f, r, m)	pg_proc_aclcheck((f), (r), (m))
-#define ac_proc_ownercheck(f, r)	pg_proc_ownercheck((f), (r))
-#define ac_ns_aclcheck(n, r, m)		pg_namespace_aclcheck((n), (r), (m))
-#endif
-
-#endif							/* ATOMICCACHE_H */
+#endif							/* AC_SHMEM_H */

@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * cacheinfo.c
+ *	  What a backend knows of the caches of its database (AcCacheInfo),
+ *	  read from their definitions (registry.c) and kept in two lookup
+ *	  tables, by accessor and by name.
+ *
+ * The tables are dropped whenever the shared DDL generation (bumped by
+ * every DDL of any cache) or the local invalidation counter (bumped by
+ * pg_proc, role and role membership invalidations) moves, and an info
+ * whose descriptor slot went to another cache is loaded again.  An info
+ * replaced in the tables is stale: freed at the end of the transaction
+ * (or later, while a fill through it still runs).
+ *
+ * IDENTIFICATION
+ *	  src/cacheinfo.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "common/int.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "cacheinfo.h"
+#include "desc.h"
+#include "registry.h"
+#include "shmem.h"
+
+uint64		ac_local_generation = 1;
+/*
+ * Bumped whenever the lookup tables are rebuilt: cache infos (and call
+ * states) older than the current epoch may be freed at the end of the
+ * transaction, so they are looked up again, never dereferenced.
+ */
+uint64		ac_info_epoch = 1;
+/* Infos replaced in the lookup tables, freed at the end of the transaction. */
+static List *stale_infos = NIL;
+
+typedef struct InfoByOid
+{
+	Oid			accessor;		/* hash key */
+	AcCacheInfo *info;
+} InfoByOid;
+typedef struct InfoByName
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	AcCacheInfo *info;
+} InfoByName;
+static HTAB *by_oid = NULL;
+static HTAB *by_name = NULL;
+static uint64 tables_ddl_generation = 0;
+static uint64 tables_local_generation = 0;
+
+static void
+invalidation_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ac_local_generation++;
+}
+
+void
+ac_cacheinfo_init(void)
+{
+	/*
+	 * What a backend remembers (definitions, EXECUTE checks) is dropped on
+	 * every change that can alter it: a function's definition, ACL or owner
+	 * (PROCOID), role membership (AUTHMEMROLEMEM), and a role's superuser
+	 * or inherit attribute (AUTHOID).
+	 */
+	CacheRegisterSyscacheCallback(PROCOID, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, invalidation_callback, (Datum) 0);
+}
+
+bool
+ac_info_is_current(const AcCacheInfo *info)
+{
+	/*
+	 * ... and its descriptor slot still holds it: a slot whose cache was
+	 * dropped is given to another cache once its entries are gone, and an
+	 * info that missed the drop must not use the new cache's slot.
+	 */
+	return info->local_generation == ac_local_generation &&
+		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation) &&
+		ac_descs[info->desc_idx].uid == (uint64) info->uid;
+}
+
+/* Free this info at the end of the transaction. */
+static void
+stale_info(AcCacheInfo *info)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	/* call states referring to it are looked up again, never dereferenced */
+	ac_info_epoch++;
+
+	stale_infos = lappend(stale_infos, info);
+	MemoryContextSwitchTo(old);
+}
+
+/* (Re)create the lookup tables if any invalidation happened. */
+static void
+check_tables(void)
+{
+	uint64		ddl = pg_atomic_read_u64(&ac_shared->ddl_generation);
+	HASHCTL		ctl;
+
+	if (by_oid != NULL && tables_ddl_generation == ddl &&
+		tables_local_generation == ac_local_generation)
+		return;
+	if (by_oid != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		InfoByOid  *eo;
+		InfoByName *en;
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		hash_seq_init(&status, by_oid);
+		while ((eo = hash_seq_search(&status)) != NULL)
+			stale_infos = lappend(stale_infos, eo->info);
+		hash_seq_init(&status, by_name);
+		while ((en = hash_seq_search(&status)) != NULL)
+			stale_infos = lappend(stale_infos, en->info);
+		MemoryContextSwitchTo(old);
+		hash_destroy(by_oid);
+		hash_destroy(by_name);
+		ac_info_epoch++;
+	}
+	by_oid = by_name = NULL;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(InfoByOid);
+	ctl.hcxt = CacheMemoryContext;
+	by_oid = hash_create("atomiccache caches by accessor", 64, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(InfoByName);
+	by_name = hash_create("atomiccache caches by name", 64, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	tables_ddl_generation = ddl;
+	tables_local_generation = ac_local_generation;
+}
+
+/*
+ * A TTL in nanoseconds, counted as EXTRACT(EPOCH FROM ttl) counts an
+ * interval: a year is 365.25 days, a month of the remaining months 30
+ * days, a day 24 hours (the clock is monotonic, not a calendar).  At most
+ * 100 years: longer than any server runs, and far from the overflow of
+ * filled_at + ttl in nanoseconds; NULL is the way to say "never".
+ */
+#define AC_USECS_PER_YEAR	INT64CONST(31557600000000)	/* 365.25 days */
+#define AC_TTL_MAX_US		(100 * AC_USECS_PER_YEAR)
+
+uint64
+ac_ttl_ns(Interval *ttl)
+{
+	int64		us;
+	int64		days_us;
+	int64		years_us;
+	int64		months_us;
+	bool		overflow;
+
+	overflow = pg_mul_s64_overflow((int64) ttl->day, USECS_PER_DAY, &days_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month / MONTHS_PER_YEAR),
+							AC_USECS_PER_YEAR, &years_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month % MONTHS_PER_YEAR),
+							DAYS_PER_MONTH * USECS_PER_DAY, &months_us) ||
+		pg_add_s64_overflow(ttl->time, days_us, &us) ||
+		pg_add_s64_overflow(us, years_us, &us) ||
+		pg_add_s64_overflow(us, months_us, &us);
+	if (!overflow && us <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive"),
+				 errhint("Pass NULL for entries that never expire.")));
+	if (overflow || us > AC_TTL_MAX_US)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must not be longer than 100 years"),
+				 errhint("Pass NULL for entries that never expire.")));
+	return (uint64) us * 1000;
+}
+
+/* Build an AcCacheInfo from a cache's definition. */
+static AcCacheInfo *
+info_from_def(const AcDefinition *def)
+{
+	AcCacheInfo *info;
+	HeapTuple	ptup;
+	Form_pg_proc pform;
+	int			i;
+
+	{
+		/*
+		 * Made under the current context and moved under CacheMemoryContext
+		 * once complete, so that an ERROR while loading leaks nothing.
+		 */
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+												  "atomiccache cache",
+												  ALLOCSET_SMALL_SIZES);
+
+		info = MemoryContextAllocZero(cxt, sizeof(AcCacheInfo));
+		info->cxt = cxt;
+	}
+	info->name = MemoryContextStrdup(info->cxt, NameStr(def->name));
+	MemoryContextSetIdentifier(info->cxt, info->name);
+	info->uid = (int64) def->oid;
+	info->accessor = def->accessor;
+	info->fill = def->fill;
+	info->ttl_ns = def->has_ttl ? ac_ttl_ns(unconstify(Interval *, &def->ttl)) : 0;
+	info->memoized = def->memoized;
+
+	/* the key and result types are the accessor's */
+	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
+	if (!HeapTupleIsValid(ptup))
+		elog(ERROR, "cache lookup failed for function %u", info->accessor);
+	if (!ac_is_accessor(ptup))
+	{
+		ReleaseSysCache(ptup);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", info->name),
+				 errdetail("Its accessor was replaced while event triggers did not fire."),
+				 errhint("Drop function atomiccache.%s(atomiccache.cache), then create the cache again.",
+						 quote_identifier(info->name))));
+	}
+	pform = (Form_pg_proc) GETSTRUCT(ptup);
+	info->owner = pform->proowner;
+	info->nargs = pform->pronargs;
+	{
+		MemoryContext old = MemoryContextSwitchTo(info->cxt);
+
+		info->defaults = ac_proc_defaults(ptup);
+		info->ndefaults = list_length(info->defaults);
+		MemoryContextSwitchTo(old);
+	}
+	info->collatable = false;
+	for (i = 0; i < info->nargs; i++)
+	{
+		ac_type_info(pform->proargtypes.values[i], &info->args[i]);
+		if (type_is_collatable(pform->proargtypes.values[i]))
+			info->collatable = true;
+	}
+	ac_type_info(pform->prorettype, &info->result);
+	ReleaseSysCache(ptup);
+	/*
+	 * The definition depends on the fill, so the fill exists (a catalog
+	 * snapshot older than a concurrent drop aside): fill_missing is kept
+	 * for that case, reported by a call (ac_check_fill).
+	 */
+	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->fill));
+	info->fill_missing = !HeapTupleIsValid(ptup);
+	if (!info->fill_missing)
+	{
+		info->fill_strict = ((Form_pg_proc) GETSTRUCT(ptup))->proisstrict;
+		info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
+		ReleaseSysCache(ptup);
+	}
+	info->desc_idx = ac_desc_index(MyDatabaseId, (uint64) info->uid);
+	MemoryContextSetParent(info->cxt, CacheMemoryContext);
+	return info;
+}
+
+static AcCacheInfo *
+load_info(const AcDefinition *def)
+{
+	uint64		ddl = pg_atomic_read_u64(&ac_shared->ddl_generation);
+	uint64		local = ac_local_generation;
+	AcCacheInfo *info = info_from_def(def);
+
+	info->ddl_generation = ddl;
+	info->local_generation = local;
+	return info;
+}
+
+/*
+ * The cache served by this accessor.  NULL (or an error when !missing_ok)
+ * if there is none.
+ */
+AcCacheInfo *
+ac_info_by_accessor(Oid accessor, bool missing_ok)
+{
+	InfoByOid  *ent;
+	AcCacheInfo *info;
+	AcDefinition def;
+	bool		found;
+
+	ac_attach();
+	check_tables();
+	ent = hash_search(by_oid, &accessor, HASH_FIND, NULL);
+	if (ent != NULL && ac_info_is_current(ent->info))
+		return ent->info;
+	if (ent != NULL)
+	{
+		stale_info(ent->info);
+		hash_search(by_oid, &accessor, HASH_REMOVE, NULL);
+	}
+	if (!ac_registry_by_accessor(accessor, &def))
+	{
+		if (missing_ok)
+			return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("function %s is not the accessor of an atomiccache cache",
+						format_procedure(accessor)),
+				 errhint("Its cache was dropped; drop the function too.")));
+	}
+	info = load_info(&def);
+	check_tables();
+	ent = hash_search(by_oid, &accessor, HASH_ENTER, &found);
+	if (found)
+	{
+		/* a nested call loaded it meanwhile: keep that one, it may be used */
+		stale_info(info);
+		return ent->info;
+	}
+	ent->info = info;
+	return info;
+}
+
+/* The cache of this name, or an undefined_object error. */
+AcCacheInfo *
+ac_info_by_name(const char *name)
+{
+	InfoByName *ent;
+	AcCacheInfo *info;
+	AcDefinition def;
+	bool		found;
+
+	ac_attach();
+	check_tables();
+	if (strlen(name) < NAMEDATALEN)
+	{
+		ent = hash_search(by_name, name, HASH_FIND, NULL);
+		if (ent != NULL && ac_info_is_current(ent->info))
+			return ent->info;
+		if (ent != NULL)
+		{
+			stale_info(ent->info);
+			hash_search(by_name, name, HASH_REMOVE, NULL);
+		}
+	}
+	if (!ac_registry_by_name(name, &def))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", name),
+				 errhint("The caches of this database are listed in atomiccache.caches.")));
+	info = load_info(&def);
+	check_tables();
+	ent = hash_search(by_name, name, HASH_ENTER, &found);
+	if (found)
+	{
+		stale_info(info);
+		return ent->info;
+	}
+	ent->info = info;
+	return info;
+}
+
+/* Ownership of a cache: its owner's privileges, or superuser. */
+void
+ac_check_owner(const AcCacheInfo *info)
+{
+	/*
+	 * The owner of the accessor as it is now: REASSIGN OWNED fires no event
+	 * trigger, so the copy in the info may lag.
+	 */
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
+	Oid			owner = info->owner;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+		ReleaseSysCache(tup);
+	}
+	if (!has_privs_of_role(GetUserId(), owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of cache \"%s\"", info->name)));
+}
+
+/* A cache whose fill function is gone cannot serve anything. */
+void
+ac_check_fill(const AcCacheInfo *info)
+{
+	if (info->fill_missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the fill function of cache \"%s\" does not exist", info->name),
+				 errhint("Drop the cache with atomiccache.drop_cache().")));
+}
+
+/* The names of the caches of this database, in the caller's memory. */
+List *
+ac_cache_names(void)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ac_registry_all())
+		names = lappend(names, pstrdup(NameStr(((AcDefinition *) lfirst(lc))->name)));
+	return names;
+}
+
+/*
+ * Transaction end: free the infos that went stale during the transaction,
+ * except those a fill still runs through (busy), kept for a later end.
+ */
+void
+ac_cacheinfo_xact_end(void)
+{
+	ListCell   *lc;
+	List	   *keep = NIL;
+
+	foreach(lc, stale_infos)
+	{
+		AcCacheInfo *info = lfirst(lc);
+
+		if (info->busy > 0)
+			keep = lappend(keep, info);
+		else
+			MemoryContextDelete(info->cxt);
+	}
+	list_free(stale_infos);
+	stale_infos = NIL;
+	if (keep != NIL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		stale_infos = list_copy(keep);
+		MemoryContextSwitchTo(old);
+		list_free(keep);
+	}
+}

@@ -1,0 +1,921 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *	  The DDL of atomiccache's caches: create_cache, drop_cache, memoize,
+ *	  unmemoize, and the update of a registry table from 0.1.0.
+ *
+ * Accessors are C functions (atomiccache_accessor) made with
+ * ProcedureCreate().  The SQL command CREATE FUNCTION ... LANGUAGE C needs
+ * a superuser; ProcedureCreate() does not check the language's privilege,
+ * so any role with EXECUTE on the fill function and CREATE on the schema
+ * can make a cache, as README.md (Privileges) says.  Nobody else can make
+ * one (C functions need a superuser), and the accessor is safe to hand
+ * out: it does nothing but serve its cache, and checks EXECUTE on the fill
+ * function on every call (cached per role, and forgotten on every change
+ * of a function, a role or a membership).  A C accessor costs one fmgr
+ * call on a hit, and keeps the collation of its call.  It is never STRICT,
+ * IMMUTABLE or PARALLEL SAFE: it applies its fill's strictness at each
+ * call, and the event trigger refuses an ALTER that would make it so.
+ *
+ * A cache is its definition function (registry.c), which depends on the
+ * accessor and on the fill; the accessor depends on the extension
+ * (DEPENDS ON EXTENSION, which pg_dump keeps).  Those are all the
+ * dependencies, and pg_dump and pg_upgrade restore each of them.
+ *
+ * memoize keeps the function's OID: its definition moves to a new
+ * function, fn_uncached (the fill), and the function becomes the
+ * accessor; unmemoize moves the definition back.  Every function made
+ * here is first described by a ProcDef (named fields), then created.
+ *
+ * Nothing here runs as another role: the caller's privileges are checked,
+ * then the catalog is written through its C interface, as the caller.
+ *
+ * IDENTIFICATION
+ *	  src/ddl.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "cacheinfo.h"
+#include "compat.h"
+#include "ddl.h"
+#include "desc.h"
+#include "registry.h"
+#include "shmem.h"
+
+static void depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
+					  DependencyType type);
+
+/* ---------------------------------------------------------------------
+ * DDL
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Is this function usable as a fill function?  ERROR (42P13) if not.
+ */
+static void
+check_fill_function(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	char	   *fname = format_procedure(p->oid);
+	int			i;
+
+	if (p->prokind != PROKIND_FUNCTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It is %s.",
+						   p->prokind == PROKIND_PROCEDURE ? "a procedure" :
+						   p->prokind == PROKIND_AGGREGATE ? "an aggregate function" :
+						   p->prokind == PROKIND_WINDOW ? "a window function" :
+						   "not a plain function")));
+	if (p->proretset)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It returns a set.")));
+	if (get_typtype(p->prorettype) == TYPTYPE_PSEUDO)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("%s cannot be a fill function", fname),
+				 errdetail("It returns %s, a pseudo-type.",
+						   format_type_be(p->prorettype)),
+				 errhint("A fill function returns a value of a real type.")));
+	for (i = 0; i < p->pronargs; i++)
+	{
+		Oid			t = p->proargtypes.values[i];
+
+		if (get_typtype(t) == TYPTYPE_PSEUDO)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+					 errmsg("%s cannot be a fill function", fname),
+					 errdetail("Its argument %d is of the %s type %s.", i + 1,
+							   IsPolymorphicType(t) ? "polymorphic" : "pseudo-",
+							   format_type_be(t)),
+					 errhint("Keys must have concrete types.")));
+	}
+}
+
+static Oid
+extension_oid(void)
+{
+	return get_extension_oid("atomiccache", false);
+}
+
+/*
+ * Is the name free for a new cache (42710 if not), and short enough to be
+ * the name of its definition function (42622 if not)?
+ */
+static void
+check_cache_name(const char *name)
+{
+	AcDefinition def;
+
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("cache name \"%s\" is too long", name),
+				 errdetail("A cache name has at most %d bytes.", NAMEDATALEN - 1)));
+	if (ac_registry_by_name(name, &def))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("cache \"%s\" already exists", name)));
+}
+
+/*
+ * The accessor (or memoized function) goes with the extension: DROP
+ * EXTENSION ... CASCADE drops it.  An "auto extension" dependency, the one
+ * ALTER FUNCTION ... DEPENDS ON EXTENSION makes, because pg_dump keeps it;
+ * without CASCADE, DROP EXTENSION is refused anyway while caches exist
+ * (their definitions are in the extension's schema).
+ */
+static void
+accessor_depends_on_extension(Oid accessor)
+{
+	depend_on(ProcedureRelationId, accessor, ExtensionRelationId,
+			  extension_oid(), DEPENDENCY_AUTO_EXTENSION);
+}
+
+static void
+check_name_free(const char *name, const char *objname, Oid nsp,
+				oidvector *argtypes)
+{
+	check_cache_name(name);
+	if (SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum(objname),
+							  PointerGetDatum(argtypes), ObjectIdGetDatum(nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("function %s.%s with the fill function's arguments already exists",
+						get_namespace_name(nsp), objname),
+				 errhint("Choose another name for the cache.")));
+}
+
+static void
+depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
+		  DependencyType type)
+{
+	ObjectAddress a,
+				b;
+
+	ObjectAddressSet(a, dependent_class, dependent);
+	ObjectAddressSet(b, ref_class, ref);
+	recordDependencyOn(&a, &b, type);
+}
+
+/*
+ * The start of create_cache and memoize: attach, check the TTL, and fetch
+ * a copy of the function's pg_proc row.
+ */
+static HeapTuple
+ddl_begin(Oid fn, Interval *ttl)
+{
+	HeapTuple	ptup;
+
+	ac_attach();
+	ac_registry_lock();
+	if (ttl)
+		(void) ac_ttl_ns(ttl);
+	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	if (!HeapTupleIsValid(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function with OID %u does not exist", fn)));
+	return ptup;
+}
+
+/*
+ * Accessors are at most PARALLEL RESTRICTED: they run in the leader only.
+ * In a parallel worker, a wait for a fill of the same key by another
+ * member of the lock group could never be told apart from a wait for the
+ * leader, which waits for its workers.
+ */
+char
+ac_accessor_parallel(char fill_parallel)
+{
+	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
+}
+
+/*
+ * The names of a function's input arguments, as a text[] for
+ * ProcedureCreate (the accessor takes those only), or NULL if they have
+ * none.
+ */
+static Datum
+in_argnames(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	Datum	   *names;
+	int			nnames;
+	Datum	   *modes = NULL;
+	int			nmodes = 0;
+	Datum	   *in;
+	int			nin = 0;
+	bool		isnull;
+	bool		any = false;
+	Datum		d;
+	int			i;
+
+	d = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargnames, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &names, NULL, &nnames);
+	d = SysCacheGetAttr(PROCOID, ptup, Anum_pg_proc_proargmodes, &isnull);
+	if (!isnull)
+		deconstruct_array(DatumGetArrayTypeP(d), CHAROID, 1, true, TYPALIGN_CHAR,
+						  &modes, NULL, &nmodes);
+	in = palloc(sizeof(Datum) * Max(p->pronargs, 1));
+	for (i = 0; i < nnames && nin < p->pronargs; i++)
+	{
+		char		mode = i < nmodes ? DatumGetChar(modes[i]) : PROARGMODE_IN;
+
+		if (mode == PROARGMODE_OUT || mode == PROARGMODE_TABLE)
+			continue;
+		in[nin++] = names[i];
+		if (VARSIZE_ANY_EXHDR(DatumGetTextPP(names[i])) > 0)
+			any = true;
+	}
+	if (!any || nin != p->pronargs)
+		return PointerGetDatum(NULL);
+	return PointerGetDatum(construct_array(in, nin, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Nullable array attributes of pg_proc, as ProcedureCreate wants them. */
+static Datum
+proc_attr(HeapTuple tup, int attno)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
+
+	return isnull ? PointerGetDatum(NULL) : d;
+}
+
+static char *
+proc_text(HeapTuple tup, int attno)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static Node *
+proc_sqlbody(HeapTuple tup)
+{
+	char	   *s = proc_text(tup, Anum_pg_proc_prosqlbody);
+
+	return s ? stringToNode(s) : NULL;
+}
+
+/*
+ * Everything ProcedureCreate() takes, by name.  Each function this file
+ * makes (an accessor, the original body of a memoized function, a
+ * function given its body back) is first read from a pg_proc row into one
+ * of these (procdef_of), then changed where it differs, then made
+ * (procdef_create).
+ */
+typedef struct ProcDef
+{
+	const char *name;
+	Oid			nsp;
+	Oid			rettype;
+	Oid			owner;
+	Oid			lang;
+	const char *prosrc;
+	const char *probin;
+	Node	   *sqlbody;
+	char		kind;
+	bool		secdef;
+	bool		leakproof;
+	bool		strict;
+	char		volatility;
+	char		parallel;
+	oidvector  *argtypes;
+	Datum		allargtypes;	/* the nullable arrays: (Datum) 0 if null */
+	Datum		argmodes;
+	Datum		argnames;
+	List	   *defaults;
+	Datum		trftypes;
+	Datum		config;
+	Oid			support;
+	float4		cost;
+	float4		rows;
+} ProcDef;
+
+/* The definition of a function as its pg_proc row (a copy) has it. */
+static ProcDef
+procdef_of(HeapTuple tup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(tup);
+	ProcDef		d;
+
+	d.name = NameStr(p->proname);
+	d.nsp = p->pronamespace;
+	d.rettype = p->prorettype;
+	d.owner = p->proowner;
+	d.lang = p->prolang;
+	d.prosrc = proc_text(tup, Anum_pg_proc_prosrc);
+	d.probin = proc_text(tup, Anum_pg_proc_probin);
+	d.sqlbody = proc_sqlbody(tup);
+	d.kind = p->prokind;
+	d.secdef = p->prosecdef;
+	d.leakproof = p->proleakproof;
+	d.strict = p->proisstrict;
+	d.volatility = p->provolatile;
+	d.parallel = p->proparallel;
+	d.argtypes = &p->proargtypes;
+	d.allargtypes = proc_attr(tup, Anum_pg_proc_proallargtypes);
+	d.argmodes = proc_attr(tup, Anum_pg_proc_proargmodes);
+	d.argnames = proc_attr(tup, Anum_pg_proc_proargnames);
+	d.defaults = ac_proc_defaults(tup);
+	d.trftypes = proc_attr(tup, Anum_pg_proc_protrftypes);
+	d.config = proc_attr(tup, Anum_pg_proc_proconfig);
+	d.support = p->prosupport;
+	d.cost = p->procost;
+	d.rows = p->prorows;
+	return d;
+}
+
+/*
+ * Make a definition that of an accessor: our C function, never STRICT
+ * (the fill's strictness applies at each call), never IMMUTABLE (its value
+ * changes on invalidate), at most PARALLEL RESTRICTED, with no settings,
+ * transforms or support function of the function it came from.
+ */
+static void
+procdef_make_accessor(ProcDef *d)
+{
+	d->lang = ClanguageId;
+	d->prosrc = "atomiccache_accessor";
+	d->probin = "$libdir/atomiccache";
+	d->sqlbody = NULL;
+	d->secdef = false;
+	d->strict = false;
+	d->volatility = d->volatility == PROVOLATILE_VOLATILE ?
+		PROVOLATILE_VOLATILE : PROVOLATILE_STABLE;
+	d->parallel = ac_accessor_parallel(d->parallel);
+	d->trftypes = PointerGetDatum(NULL);
+	d->config = PointerGetDatum(NULL);
+	d->support = InvalidOid;
+}
+
+static ObjectAddress
+procdef_create(const ProcDef *d, bool replace)
+{
+	return ProcedureCreate(d->name, d->nsp, replace, false, d->rettype,
+						   d->owner, d->lang, InvalidOid, d->prosrc, d->probin,
+						   d->sqlbody, d->kind, d->secdef, d->leakproof,
+						   d->strict, d->volatility, d->parallel, d->argtypes,
+						   d->allargtypes, d->argmodes, d->argnames,
+						   d->defaults, d->trftypes, d->config, d->support,
+						   d->cost, d->rows);
+}
+
+Oid
+ac_create_cache(const char *name, Oid fill, Interval *ttl)
+{
+	HeapTuple	ptup;
+	Form_pg_proc p;
+	List	   *names;
+	char	   *objname;
+	Oid			nsp;
+	AclResult	aclresult;
+	ObjectAddress addr;
+	ProcDef		def;
+	Oid			defoid;
+
+	ptup = ddl_begin(fill, ttl);
+	p = (Form_pg_proc) GETSTRUCT(ptup);
+	check_fill_function(ptup);
+	aclresult = ac_proc_aclcheck(fill, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, NameStr(p->proname));
+
+	names = stringToQualifiedNameList(name);
+	nsp = QualifiedNameGetCreationNamespace(names, &objname);
+	aclresult = ac_ns_aclcheck(nsp, GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(nsp));
+	check_name_free(name, objname, nsp, &p->proargtypes);
+	if (isAnyTempNamespace(nsp) || isAnyTempNamespace(p->pronamespace))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a cache cannot use a temporary function"),
+				 errdetail("Its %s would be dropped at the end of the session, without its cache.",
+						   isAnyTempNamespace(nsp) ? "accessor" : "fill function"),
+				 errhint("Create the fill function and the accessor in a permanent schema.")));
+	if (OidIsValid(p->provariadic))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot be a fill function", format_procedure(fill)),
+				 errdetail("It takes a VARIADIC argument."),
+				 errhint("Wrap it in a function with a fixed argument list, e.g. taking an array.")));
+
+	/* the fill's signature (IN arguments only), names and defaults */
+	def = procdef_of(ptup);
+	procdef_make_accessor(&def);
+	def.name = objname;
+	def.nsp = nsp;
+	def.owner = GetUserId();
+	def.kind = PROKIND_FUNCTION;
+	def.leakproof = false;
+	def.allargtypes = def.argmodes = PointerGetDatum(NULL);
+	def.argnames = in_argnames(ptup);
+	def.rows = 0;
+	addr = procdef_create(&def, false);
+	accessor_depends_on_extension(addr.objectId);
+	CommandCounterIncrement();
+
+	defoid = ac_registry_create(name, addr.objectId, fill, ttl, false, GetUserId());
+	ac_desc_start_empty(defoid);
+	ac_desc_created((int64) defoid);
+	ac_desc_bump_ddl();
+	return addr.objectId;
+}
+
+/*
+ * Drop the definition of a cache and, with it, its accessor (or fill, for
+ * a memoized function: accessor_or_fill), refused (2BP01) if anything else
+ * depends on them.  The entries become unreachable when the transaction
+ * commits.
+ */
+void
+ac_drop_definition(Oid defoid, Oid accessor_or_fill)
+{
+	ObjectAddresses *objs = new_object_addresses();
+	ObjectAddress addr;
+
+	ObjectAddressSet(addr, ProcedureRelationId, defoid);
+	add_exact_object_address(&addr, objs);
+	if (OidIsValid(accessor_or_fill))
+	{
+		ObjectAddressSet(addr, ProcedureRelationId, accessor_or_fill);
+		add_exact_object_address(&addr, objs);
+	}
+	performMultipleDeletions(objs, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	free_object_addresses(objs);
+	ac_desc_drop_at_commit((int64) defoid);
+	CommandCounterIncrement();
+	ac_desc_bump_ddl();
+}
+
+void
+ac_drop_cache(AcCacheInfo *info)
+{
+	ac_check_owner(info);
+	if (info->memoized && !info->fill_missing)
+	{
+		ac_unmemoize(info->accessor);
+		return;
+	}
+	ac_drop_definition((Oid) info->uid, info->accessor);
+}
+
+/*
+ * Give function `to` the owner and the ACL of function `from`, with the
+ * shared dependencies on roles that go with them (so that DROP ROLE sees
+ * them).  Nothing is written when they are the same already.
+ */
+void
+ac_sync_proc_privileges(Oid from, Oid to)
+{
+	Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
+	HeapTuple	src = SearchSysCache1(PROCOID, ObjectIdGetDatum(from));
+	HeapTuple	dst = SearchSysCache1(PROCOID, ObjectIdGetDatum(to));
+
+	if (HeapTupleIsValid(src) && HeapTupleIsValid(dst))
+	{
+		Oid			owner = ((Form_pg_proc) GETSTRUCT(src))->proowner;
+		Oid			oldowner = ((Form_pg_proc) GETSTRUCT(dst))->proowner;
+		bool		srcnull,
+					dstnull;
+		Datum		srcacl = SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &srcnull);
+		Datum		dstacl = SysCacheGetAttr(PROCOID, dst, Anum_pg_proc_proacl, &dstnull);
+
+		if (owner != oldowner || srcnull != dstnull ||
+			(!srcnull && !datumIsEqual(srcacl, dstacl, false, -1)))
+		{
+			Datum		values[Natts_pg_proc];
+			bool		nulls[Natts_pg_proc];
+			bool		repl[Natts_pg_proc];
+			HeapTuple	newtup;
+			Oid		   *oldmembers = NULL;
+			Oid		   *newmembers = NULL;
+			int			noldmembers = 0;
+			int			nnewmembers = 0;
+
+			memset(repl, 0, sizeof(repl));
+			memset(nulls, 0, sizeof(nulls));
+			values[Anum_pg_proc_proacl - 1] = srcacl;
+			nulls[Anum_pg_proc_proacl - 1] = srcnull;
+			repl[Anum_pg_proc_proacl - 1] = true;
+			values[Anum_pg_proc_proowner - 1] = ObjectIdGetDatum(owner);
+			repl[Anum_pg_proc_proowner - 1] = true;
+			newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
+			CatalogTupleUpdate(rel, &newtup->t_self, newtup);
+			heap_freetuple(newtup);
+
+			if (owner != oldowner)
+				changeDependencyOnOwner(ProcedureRelationId, to, owner);
+			if (!dstnull)
+				noldmembers = aclmembers(DatumGetAclP(dstacl), &oldmembers);
+			if (!srcnull)
+				nnewmembers = aclmembers(DatumGetAclP(srcacl), &newmembers);
+			updateAclDependencies(ProcedureRelationId, to, 0, owner,
+								  noldmembers, oldmembers,
+								  nnewmembers, newmembers);
+			CommandCounterIncrement();
+		}
+	}
+	if (HeapTupleIsValid(src))
+		ReleaseSysCache(src);
+	if (HeapTupleIsValid(dst))
+		ReleaseSysCache(dst);
+	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * The function a text names, as DROP FUNCTION takes it: "name(argtypes)",
+ * or a name alone when only one function has it (resolved through
+ * search_path unless qualified).  42883 when there is none, 42725 when the
+ * name is overloaded.
+ */
+Oid
+ac_function_by_name(const char *spec)
+{
+	List	   *names;
+	FuncCandidateList clist;
+
+	if (strchr(spec, '(') != NULL)
+		return DatumGetObjectId(DirectFunctionCall1(regprocedurein,
+													CStringGetDatum(spec)));
+	names = stringToQualifiedNameList(spec);
+	clist = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
+	if (clist == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function \"%s\" does not exist", spec),
+				 errhint("Name the function with its argument types if it is not in search_path under that name, for example '%s(integer)'.",
+						 spec)));
+	if (clist->next != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+				 errmsg("function name \"%s\" is not unique", spec),
+				 errhint("Name the function with its argument types, for example '%s'.",
+						 format_procedure(clist->oid))));
+	return clist->oid;
+}
+
+/*
+ * Replace the definition of function `target` (same name, namespace and
+ * signature) by the one of `source`, or by the accessor when source is
+ * invalid.  Keeps target's OID, owner and ACL.
+ */
+static void
+replace_definition(HeapTuple target, HeapTuple source)
+{
+	ProcDef		def = procdef_of(source ? source : target);
+	ProcDef		t = procdef_of(target);
+
+	if (source == NULL)
+		procdef_make_accessor(&def);
+	/* what makes the function itself: name, signature, owner, kind */
+	def.name = t.name;
+	def.nsp = t.nsp;
+	def.rettype = t.rettype;
+	def.owner = t.owner;
+	def.kind = t.kind;
+	def.argtypes = t.argtypes;
+	def.allargtypes = t.allargtypes;
+	def.argmodes = t.argmodes;
+	def.argnames = t.argnames;
+	def.defaults = t.defaults;
+	(void) procdef_create(&def, true);
+}
+
+/*
+ * What memoize cannot do in place: functions with OUT, INOUT, TABLE or
+ * VARIADIC arguments (the accessor takes the IN arguments only), and an
+ * IMMUTABLE function that an index, a partition key, a constraint, a
+ * column default, a generated column or extended statistics rely on (the
+ * accessor is STABLE: such an index could no longer be rebuilt, such a
+ * table no longer be restored).
+ */
+static void
+check_memoizable(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!heap_attisnull(ptup, Anum_pg_proc_proallargtypes, NULL) ||
+		OidIsValid(p->provariadic))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
+				 errdetail("It has OUT, INOUT, TABLE or VARIADIC arguments."),
+				 errhint("Create a cache over it with atomiccache.create_cache(), or memoize a function with IN arguments only.")));
+	if (p->provolatile != PROVOLATILE_IMMUTABLE)
+		return;
+
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(p->oid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress obj;
+
+		if (d->classid != RelationRelationId &&
+			d->classid != AttrDefaultRelationId &&
+			d->classid != ConstraintRelationId &&
+			d->classid != StatisticExtRelationId)
+			continue;
+		/* an index, a partition key, a column (generated or default) */
+		if (d->classid == RelationRelationId &&
+			get_rel_relkind(d->objid) != RELKIND_INDEX &&
+			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_INDEX &&
+			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_TABLE &&
+			d->objsubid == 0)
+			continue;
+		ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
+				 errdetail("%s relies on it being IMMUTABLE, and a memoized function is STABLE.",
+						   getObjectDescription(&obj, false)),
+				 errhint("Create a cache over it with atomiccache.create_cache() and call the accessor where a cached value is wanted.")));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+Oid
+ac_memoize(Oid fn, Interval *ttl)
+{
+	HeapTuple	ptup;
+	Form_pg_proc p;
+	char	   *name;
+	char	   *fillname;
+	char	   *cachename;
+	AclResult	aclresult;
+	ObjectAddress fill;
+	ProcDef		body;
+	AcDefinition taken;
+	Oid			defoid;
+
+	ptup = ddl_begin(fn, ttl);
+	p = (Form_pg_proc) GETSTRUCT(ptup);
+	name = pstrdup(NameStr(p->proname));
+	if (ac_is_accessor(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("function %s is already served by a cache",
+						format_procedure(fn))));
+	check_fill_function(ptup);
+	if (!ac_proc_ownercheck(fn, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, name);
+	check_memoizable(ptup);
+	if (isAnyTempNamespace(p->pronamespace))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize temporary function %s", format_procedure(fn)),
+				 errdetail("It would be dropped at the end of the session, without its cache.")));
+	aclresult = ac_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, name);
+	aclresult = ac_ns_aclcheck(p->pronamespace, GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(p->pronamespace));
+
+	/*
+	 * The cache is named after the function; an overload, or a function of
+	 * the same name in another schema, whose name is taken already gets its
+	 * qualified signature as its cache's name.
+	 */
+	if (strlen(name) < NAMEDATALEN && ac_registry_by_name(name, &taken))
+	{
+		StringInfoData buf;
+		int			i;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s(",
+						 quote_qualified_identifier(get_namespace_name(p->pronamespace),
+													name));
+		for (i = 0; i < p->pronargs; i++)
+			appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
+							 format_type_be(p->proargtypes.values[i]));
+		appendStringInfoChar(&buf, ')');
+		cachename = buf.data;
+	}
+	else
+		cachename = name;
+	fillname = psprintf("%s_uncached", name);
+	if (strlen(fillname) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("function name \"%s\" is too long to memoize", name),
+				 errdetail("The fill function would be called \"%s\".", fillname)));
+	check_name_free(cachename, fillname, p->pronamespace, &p->proargtypes);
+
+	/* 1. the original body moves to a new function, name_uncached */
+	body = procdef_of(ptup);
+	body.name = fillname;
+	fill = procdef_create(&body, false);
+	CommandCounterIncrement();
+	ac_sync_proc_privileges(fn, fill.objectId);
+
+	/*
+	 * 2. the function itself becomes the accessor, same OID.  Its
+	 * definition depends on it and on the original body: DROP FUNCTION of
+	 * either is refused (2BP01) while the function is memoized, and
+	 * pg_dump creates both before the definition.
+	 */
+	replace_definition(ptup, NULL);
+	CommandCounterIncrement();
+	/* after ProcedureCreate, which replaces fn's dependencies */
+	accessor_depends_on_extension(fn);
+	CommandCounterIncrement();
+
+	defoid = ac_registry_create(cachename, fn, fill.objectId, ttl, true,
+								p->proowner);
+	ac_sync_proc_privileges(fn, defoid);
+	ac_desc_start_empty(defoid);
+	ac_desc_created((int64) defoid);
+	ac_desc_bump_ddl();
+	return fill.objectId;
+}
+
+void
+ac_unmemoize(Oid fn)
+{
+	AcCacheInfo *info;
+	HeapTuple	target;
+	HeapTuple	source;
+
+	info = ac_info_by_accessor(fn, true);
+	if (info == NULL || !info->memoized)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("function %s is not memoized", format_procedure(fn))));
+	ac_check_owner(info);
+	if (info->fill_missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the original body of memoized function %s does not exist",
+						format_procedure(fn)),
+				 errhint("Drop the cache (and the function with it) with atomiccache.drop_cache().")));
+	target = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	source = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(info->fill));
+	if (!HeapTupleIsValid(target) || !HeapTupleIsValid(source))
+		elog(ERROR, "cache lookup failed for function %u or %u", fn, info->fill);
+
+	replace_definition(target, source);
+	CommandCounterIncrement();
+	/* fn is no accessor any more: its cache and original body go */
+	deleteDependencyRecordsForSpecific(ProcedureRelationId, fn,
+									   DEPENDENCY_AUTO_EXTENSION,
+									   ExtensionRelationId, extension_oid());
+	CommandCounterIncrement();
+	ac_drop_definition((Oid) info->uid, info->fill);
+}
+
+/*
+ * ALTER EXTENSION atomiccache UPDATE from 0.1.0, whose registry was a
+ * table: each row becomes a definition function, the accessor's
+ * dependencies become those create_cache makes now (the definition's on
+ * the accessor and the fill, the accessor's on the extension), and the
+ * entries of the old uids become garbage (the caches come back empty, as
+ * after a restore).  The update script drops the table afterwards.
+ */
+void
+ac_migrate_registry(void)
+{
+	typedef struct OldRow
+	{
+		char	   *name;
+		int64		uid;
+		Oid			accessor;
+		Oid			fill;
+		bool		has_ttl;
+		Interval	ttl;
+		bool		memoized;
+	} OldRow;
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *rows = NIL;
+	ListCell   *lc;
+	int			guc_level;
+	uint64		i;
+
+	ac_attach();
+	ac_registry_lock();
+	guc_level = ac_spi_begin();
+	if (SPI_execute("SELECT r.name, r.uid, r.accessor::pg_catalog.oid,"
+					" r.fill::pg_catalog.oid, r.ttl, r.memoized"
+					" FROM atomiccache.registry r ORDER BY r.name",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read atomiccache.registry");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		OldRow	   *row = palloc0(sizeof(OldRow));
+		bool		isnull;
+		Datum		ttl;
+
+		row->name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		row->uid = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		row->accessor = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		row->fill = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		ttl = SPI_getbinval(tup, desc, 5, &isnull);
+		row->has_ttl = !isnull;
+		if (!isnull)
+			row->ttl = *DatumGetIntervalP(ttl);
+		row->memoized = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		rows = lappend(rows, row);
+		MemoryContextSwitchTo(spicxt);
+	}
+	ac_spi_end(guc_level);
+
+	foreach(lc, rows)
+	{
+		OldRow	   *row = lfirst(lc);
+		HeapTuple	atup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
+		Oid			owner;
+		Oid			defoid;
+
+		/* entries of the old uid: garbage at commit */
+		ac_desc_drop_at_commit(row->uid);
+		if (!HeapTupleIsValid(atup))
+			continue;			/* dropped while triggers did not fire */
+		owner = ((Form_pg_proc) GETSTRUCT(atup))->proowner;
+		ReleaseSysCache(atup);
+		if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
+			continue;
+		if (strlen(row->name) >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("cache name \"%s\" is too long for atomiccache 0.2.0", row->name),
+					 errdetail("A cache name has at most %d bytes.", NAMEDATALEN - 1),
+					 errhint("Drop the cache (atomiccache.drop_cache) before the update, and create it again after it under a shorter name.")));
+
+		/* 0.1.0: the accessor depends on the fill and on the extension */
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
+										   DEPENDENCY_NORMAL,
+										   ProcedureRelationId, row->fill);
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
+										   DEPENDENCY_NORMAL,
+										   ExtensionRelationId, extension_oid());
+		/* 0.1.0: the original body of a memoized function on the function */
+		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->fill,
+										   DEPENDENCY_AUTO,
+										   ProcedureRelationId, row->accessor);
+		CommandCounterIncrement();
+		accessor_depends_on_extension(row->accessor);
+		CommandCounterIncrement();
+		defoid = ac_registry_create(row->name, row->accessor, row->fill,
+									row->has_ttl ? &row->ttl : NULL,
+									row->memoized, owner);
+		ac_sync_proc_privileges(row->accessor, defoid);
+		ac_desc_start_empty(defoid);
+	}
+	ac_desc_bump_ddl();
+}

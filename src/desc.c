@@ -1,0 +1,513 @@
+/*-------------------------------------------------------------------------
+ *
+ * desc.c
+ *	  The shared descriptors of atomiccache's caches (AcCacheDesc, one per
+ *	  cache of any database, found by (dbid, uid)), and the actions on them
+ *	  that wait for the end of the transaction: drops, invalidations, and
+ *	  the slot of a cache created by a transaction that rolls back.
+ *
+ * Descriptors are found by (dbid, uid) in an open-addressed array: a
+ * lookup takes no lock; a claim takes desc_lock.  A slot whose cache was
+ * dropped is reused once no linked entry names it (ac_desc_index).
+ *
+ * Dropping a cache is transactional: its definition and its accessor come
+ * back if the transaction rolls back, so the descriptor is marked dropped
+ * (all its entries unreachable, for good) only when the transaction
+ * commits.  Pending actions are kept with the nesting level that queued
+ * them, so that a rolled-back subtransaction forgets its own.
+ *
+ * The shared DDL generation (AcShared.ddl_generation), bumped by every
+ * DDL of any cache, tells the backends' lookup tables (cacheinfo.c) to
+ * rebuild.
+ *
+ * IDENTIFICATION
+ *	  src/desc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "desc.h"
+#include "registry.h"
+#include "shmem.h"
+#include "stats.h"
+#include "table.h"
+
+/*
+ * Dropping a cache is transactional: the definition and the accessor
+ * come back if the transaction rolls back, so the shared descriptor is
+ * marked dropped (all its entries unreachable, for good) only when the
+ * transaction commits.  Pending drops are kept with the nesting level
+ * that queued them, so that a rolled-back subtransaction forgets its own.
+ */
+typedef enum PendingKind
+{
+	PENDING_DROP,				/* at commit: dropped */
+	PENDING_INVALIDATE,			/* at commit or abort: invalidate_all */
+	PENDING_CREATED,			/* at abort: dropped (its slot reusable) */
+	PENDING_FORGET_DATABASE		/* at commit: ac_desc_forget_database */
+} PendingKind;
+
+typedef struct PendingRetire
+{
+	int64		uid;
+	int			level;
+	PendingKind kind;
+} PendingRetire;
+
+static List *pending_retires = NIL;
+
+/*
+ * This transaction changed a fill function or a type some cache uses (it
+ * has pending invalidations): until it ends, its accessor calls run their
+ * fills without publishing anything (api.c; fill.c checks again before it
+ * publishes, since the fill itself may have made the change).
+ */
+bool		ac_xact_invalidates = false;
+
+static bool created_here(int64 uid);
+static int	desc_lookup(Oid dbid, uint64 uid);
+
+void
+ac_desc_bump_ddl(void)
+{
+	pg_atomic_fetch_add_u64(&ac_shared->ddl_generation, 1);
+}
+
+/*
+ * Every cache of this database counts as dropped (see ac_desc_forget_database:
+ * those of an earlier installation, which DROP EXTENSION dropped without
+ * a trigger of ours seeing it to the end).
+ */
+static void
+forget_database(void)
+{
+	int			i;
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+	for (i = 0; i < AC_MAX_CACHES; i++)
+		if (pg_atomic_read_u32(&ac_descs[i].dbid) == MyDatabaseId &&
+			!pg_atomic_read_u32(&ac_descs[i].dropped) &&
+			!created_here((int64) ac_descs[i].uid))
+		{
+			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
+			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
+		}
+	LWLockRelease(&ac_shared->desc_lock);
+}
+
+/*
+ * Give a free or reusable descriptor slot to a cache.  Caller holds
+ * desc_lock.  A reused slot forgets the old cache's counters first and
+ * keeps its generation going (see AcCacheDesc).
+ */
+static void
+desc_claim(int idx, Oid dbid, uint64 uid)
+{
+	AcCacheDesc *d = &ac_descs[idx];
+
+	if (pg_atomic_read_u32(&d->dbid) != InvalidOid)
+	{
+		ac_stats_forget(idx);
+		pg_atomic_fetch_add_u64(&d->generation, 1);
+	}
+	pg_atomic_write_u32(&d->dropped, 0);
+	/* dropped and generation before uid: a reader matching uid sees them */
+	pg_write_barrier();
+	d->uid = uid;
+	/* partner: the pg_read_barrier in ac_desc_index and desc_lookup */
+	pg_write_barrier();
+	pg_atomic_write_u32(&d->dbid, dbid);
+}
+
+/*
+ * Mark the slot of cache (dbid, uid) dropped (or only bump its
+ * generation), under desc_lock and only if the slot still holds that
+ * cache: a lock-free lookup may have found it before it was given to
+ * another cache.
+ */
+static void
+desc_mark(int idx, Oid dbid, uint64 uid, bool drop)
+{
+	AcCacheDesc *d = &ac_descs[idx];
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+	if (pg_atomic_read_u32(&d->dbid) == dbid && d->uid == uid)
+	{
+		if (drop)
+			pg_atomic_write_u32(&d->dropped, 1);
+		pg_atomic_fetch_add_u64(&d->generation, 1);
+	}
+	LWLockRelease(&ac_shared->desc_lock);
+}
+
+/*
+ * Make room for a new cache when every slot is taken: the caches of
+ * databases that no longer exist count as dropped, and a full sweep of the
+ * table removes the garbage entries of dropped caches, so that their slots
+ * can be reused.  Slow, and only when the slots ran out.  The database
+ * test is made without the lock (it may read pg_database), the marking
+ * under it, if the slot still holds the same cache.
+ */
+static void
+desc_make_room(void)
+{
+	int			i;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		Oid			d = pg_atomic_read_u32(&ac_descs[i].dbid);
+		uint64		uid;
+
+		if (d == InvalidOid || pg_atomic_read_u32(&ac_descs[i].dropped))
+			continue;
+		pg_read_barrier();
+		uid = ac_descs[i].uid;
+		if (!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(d)))
+			desc_mark(i, d, uid, true);
+	}
+	ac_sweep_garbage((int) ac_shared->nbuckets);
+	ac_reclaim();
+}
+
+/*
+ * Find or claim the shared descriptor of a cache.  Lock-free when found;
+ * claims under desc_lock: the first reusable slot of the probe sequence
+ * (a dropped cache's that no entry names any more), else the empty slot
+ * that ends it.
+ */
+int
+ac_desc_index(Oid dbid, uint64 uid)
+{
+	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
+	uint32		i;
+	int			attempt;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		uint32		idx = (start + i) % AC_MAX_CACHES;
+		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+
+		if (d == InvalidOid)
+			break;
+		pg_read_barrier();
+		if (d == dbid && ac_descs[idx].uid == uid &&
+			!pg_atomic_read_u32(&ac_descs[idx].dropped))
+			return idx;
+		if (d == dbid && ac_descs[idx].uid == uid)
+		{
+			/*
+			 * Dropped.  Made live again only if its definition exists as of
+			 * now (the drop is marked only once its commit is visible).
+			 */
+			if (!ac_registry_exists((int64) uid))
+				return idx;
+			break;
+		}
+	}
+
+	/*
+	 * The caller read the cache's definition just now, so the cache
+	 * exists: a slot of it that is marked dropped is left from an earlier
+	 * life of the same uid (a dump restored into the database it was taken
+	 * from, a cache used in the transaction that created the extension)
+	 * and is made live again, as a new slot would be.
+	 */
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		int			found = -1;
+		int			reuse = -1;
+		int			empty = -1;
+
+		LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+		for (i = 0; i < AC_MAX_CACHES; i++)
+		{
+			uint32		idx = (start + i) % AC_MAX_CACHES;
+			AcCacheDesc *d = &ac_descs[idx];
+			Oid			db = pg_atomic_read_u32(&d->dbid);
+
+			if (db == InvalidOid)
+			{
+				empty = idx;
+				break;
+			}
+			if (db == dbid && d->uid == uid)
+			{
+				found = idx;
+				if (pg_atomic_read_u32(&d->dropped))
+					desc_claim(idx, dbid, uid);
+				break;
+			}
+			if (reuse < 0 && pg_atomic_read_u32(&d->dropped) &&
+				pg_atomic_read_u32(&d->nentries) == 0)
+				reuse = idx;
+		}
+		if (found < 0 && (reuse >= 0 || empty >= 0))
+		{
+			found = reuse >= 0 ? reuse : empty;
+			desc_claim(found, dbid, uid);
+		}
+		LWLockRelease(&ac_shared->desc_lock);
+		if (found >= 0)
+			return found;
+		if (attempt == 0)
+			desc_make_room();
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many atomiccache caches in use"),
+			 errdetail("The server keeps room for %d caches; the room of a dropped cache is reused once its entries are gone.",
+					   AC_MAX_CACHES),
+			 errhint("Drop caches that are no longer used.")));
+	return -1;					/* keep compiler quiet */
+}
+
+/* Find a descriptor without claiming one; -1 if the cache never had one. */
+static int
+desc_lookup(Oid dbid, uint64 uid)
+{
+	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
+	uint32		i;
+
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		uint32		idx = (start + i) % AC_MAX_CACHES;
+		Oid			d = pg_atomic_read_u32(&ac_descs[idx].dbid);
+
+		if (d == InvalidOid)
+			return -1;
+		pg_read_barrier();
+		if (d == dbid && ac_descs[idx].uid == uid)
+			return idx;
+	}
+	return -1;
+}
+
+/*
+ * A new cache starts empty, even if its uid (the OID of its definition)
+ * was the uid of a cache dropped while no trigger of ours saw it: that
+ * cache's descriptor, if still live, moves to a new generation.
+ */
+void
+ac_desc_start_empty(Oid defoid)
+{
+	int			idx = desc_lookup(MyDatabaseId, (uint64) defoid);
+
+	if (idx >= 0)
+		desc_mark(idx, MyDatabaseId, (uint64) defoid, false);
+}
+
+static void
+at_xact_end(int64 uid, PendingKind kind)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingRetire *pr = palloc(sizeof(PendingRetire));
+
+	pr->uid = uid;
+	pr->level = GetCurrentTransactionNestLevel();
+	pr->kind = kind;
+	pending_retires = lappend(pending_retires, pr);
+	MemoryContextSwitchTo(old);
+}
+
+void
+ac_desc_drop_at_commit(int64 uid)
+{
+	at_xact_end(uid, PENDING_DROP);
+}
+
+/*
+ * A cache created by this transaction: if it rolls back, the cache never
+ * was, and its descriptor (claimed if the transaction used the cache)
+ * goes back to the free room.
+ */
+void
+ac_desc_created(int64 uid)
+{
+	at_xact_end(uid, PENDING_CREATED);
+}
+
+/*
+ * Every entry of the cache becomes absent when this transaction commits
+ * (a change of its fill or of its types, seen by every backend then).
+ */
+/* Was this cache created by the current transaction? */
+static bool
+created_here(int64 uid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->uid == uid && pr->kind == PENDING_CREATED)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The extension is (re)created in this database: descriptors left by the
+ * caches of an earlier installation count as dropped when the installing
+ * transaction commits (a rolled-back one changes nothing), so that their
+ * entries are garbage and their slots can be reused.
+ */
+void
+ac_desc_forget_database(void)
+{
+	ac_attach();
+	at_xact_end(0, PENDING_FORGET_DATABASE);
+}
+
+void
+ac_desc_invalidate_at_commit(int64 uid)
+{
+	at_xact_end(uid, PENDING_INVALIDATE);
+	ac_xact_invalidates = true;
+}
+
+/*
+ * What a pending action does when its (sub)transaction commits or aborts:
+ * drops take effect at commit; invalidations at commit and at abort (the
+ * rolled-back transaction may have filled entries with the definition it
+ * rolled back: its own calls bypass the cache meanwhile, see
+ * ac_xact_invalidates, but a fill it ran for another cache may have
+ * called this one); a cache created by a transaction that aborts is
+ * dropped (no definition names it), so its slot can be reused.
+ */
+static void
+apply_pending(PendingRetire *pr, bool commit)
+{
+	int			idx;
+	bool		drop;
+
+	switch (pr->kind)
+	{
+		case PENDING_DROP:
+			if (!commit)
+				return;
+			drop = true;
+			break;
+		case PENDING_CREATED:
+			if (commit)
+				return;
+			drop = true;
+			break;
+		case PENDING_FORGET_DATABASE:
+			if (!commit)
+				return;
+			drop = true;
+			break;
+		default:
+			drop = false;
+			break;
+	}
+	if (pr->kind == PENDING_FORGET_DATABASE)
+	{
+		forget_database();
+		return;
+	}
+	idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
+	if (idx >= 0)
+		desc_mark(idx, MyDatabaseId, (uint64) pr->uid, drop);
+	/* infos loaded before the drop committed are stale now */
+	if (drop)
+		ac_desc_bump_ddl();
+}
+
+/*
+ * invalidate_all(): every entry of the cache becomes absent at once: the
+ * descriptor moves to a new generation (entries of the old one are
+ * garbage, removed by sweeps and eviction).
+ */
+void
+ac_desc_invalidate_all(int desc_idx)
+{
+	pg_atomic_fetch_add_u64(&ac_descs[desc_idx].generation, 1);
+	ac_count(ac_stat_row(desc_idx), AC_INVALIDATIONS, 1);
+}
+
+/*
+ * Transaction end.  Commit: drops and invalidations take effect.  Abort:
+ * drops are forgotten, but invalidations take effect too, since this
+ * transaction may have filled entries with the definition it rolled back
+ * (its own calls bypass the cache meanwhile, see ac_xact_invalidates, but
+ * a fill it ran for another cache may have called this one).  PREPARE:
+ * drops and invalidations were refused (ac_desc_pre_prepare); a cache
+ * created in the prepared transaction is left as it is (if it is rolled
+ * back later, its slot stays taken until a restart: no callback of ours
+ * runs then).
+ */
+void
+ac_desc_xact_end(AcXactEnd how)
+{
+	ListCell   *lc;
+
+	if (ac_descs != NULL && how != AC_XACT_PREPARE)
+		foreach(lc, pending_retires)
+			apply_pending(lfirst(lc), how == AC_XACT_COMMIT);
+	/* the list lived in TopTransactionContext, which goes away now */
+	pending_retires = NIL;
+	ac_xact_invalidates = false;
+}
+
+/* A subtransaction committed: its pending drops now belong to its parent. */
+void
+ac_desc_subxact_commit(int level)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->level >= level)
+			pr->level = level - 1;
+	}
+}
+
+/*
+ * A prepared transaction's commit runs in no backend of ours, so a drop
+ * could not take effect in shared memory then: refuse to prepare one.
+ */
+void
+ac_desc_pre_prepare(void)
+{
+	ListCell   *lc;
+	bool		blocks = false;
+
+	foreach(lc, pending_retires)
+		if (((PendingRetire *) lfirst(lc))->kind != PENDING_CREATED)
+			blocks = true;
+	if (blocks)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that dropped or changed an atomiccache cache"),
+				 errdetail("It dropped a cache, or changed a fill function or a type a cache uses."),
+				 errhint("Make such changes in a transaction that commits directly.")));
+}
+
+void
+ac_desc_subxact_abort(int level)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_retires)
+	{
+		PendingRetire *pr = lfirst(lc);
+
+		if (pr->level >= level)
+		{
+			if (ac_descs != NULL)
+				apply_pending(pr, false);
+			pending_retires = foreach_delete_current(pending_retires, lc);
+		}
+	}
+}

@@ -1,0 +1,309 @@
+/*-------------------------------------------------------------------------
+ *
+ * inspect.c
+ *	  The inspection functions of atomiccache: the sums behind the view
+ *	  atomiccache.caches (_caches, _stats), memory() and entries().  They
+ *	  read the table with one scan each, outside the hit path.
+ *
+ * IDENTIFICATION
+ *	  src/inspect.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "catalog/pg_authid.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "cacheinfo.h"
+#include "key.h"
+#include "registry.h"
+#include "shmem.h"
+#include "stats.h"
+#include "table.h"
+
+/* entries and bytes of each descriptor, from one scan of the table */
+typedef struct ScanSums
+{
+	uint64	   *entries;
+	uint64	   *bytes;
+	uint64		now;
+} ScanSums;
+
+static void
+scan_one(AcEntry *e, uint64 st, void *arg)
+{
+	ScanSums   *sums = arg;
+	uint32		s = AC_STATE(st);
+	AcCacheDesc *d = &ac_descs[e->desc_idx];
+
+	if (s != AC_READY && s != AC_FAILED)
+		return;
+	/* an entry of the slot's previous cache (see AcCacheDesc) */
+	if (!ac_key_is_of(e->key, e->keylen, pg_atomic_read_u32(&d->dbid), d->uid))
+		return;
+	if (e->generation != pg_atomic_read_u64(&d->generation) ||
+		ac_entry_expired(e, sums->now))
+		return;
+	sums->entries[e->desc_idx]++;
+	sums->bytes[e->desc_idx] += offsetof(AcEntry, key) + e->keylen + e->value_len;
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_stats);
+
+/*
+ * atomiccache._stats(): one row per live cache descriptor of this
+ * database: uid, entries, bytes, counters, fill times in ms.
+ */
+Datum
+atomiccache_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScanSums	sums;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ac_attach();
+
+	sums.entries = palloc0(sizeof(uint64) * AC_MAX_CACHES);
+	sums.bytes = palloc0(sizeof(uint64) * AC_MAX_CACHES);
+	sums.now = ac_now_ns();
+	ac_table_scan(scan_one, &sums);
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_SHARED);
+	for (i = 0; i < AC_MAX_CACHES; i++)
+	{
+		AcCacheDesc *d = &ac_descs[i];
+		Datum		values[14];
+		bool		nulls[14];
+		uint64		c[AC_NCOUNTERS];
+
+		if (pg_atomic_read_u32(&d->dbid) != MyDatabaseId ||
+			pg_atomic_read_u32(&d->dropped))
+			continue;
+		ac_stats_read(i, c);
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = Int64GetDatum((int64) d->uid);
+		values[1] = Int64GetDatum((int64) sums.entries[i]);
+		values[2] = Int64GetDatum((int64) sums.bytes[i]);
+		values[3] = Int64GetDatum((int64) c[AC_HITS]);
+		values[4] = Int64GetDatum((int64) c[AC_MISSES]);
+		values[5] = Int64GetDatum((int64) c[AC_FILLS]);
+		values[6] = Int64GetDatum((int64) c[AC_FILL_ERRORS]);
+		values[7] = Int64GetDatum((int64) c[AC_WAITS]);
+		values[8] = Int64GetDatum((int64) c[AC_EVICTIONS]);
+		values[9] = Int64GetDatum((int64) c[AC_EXPIRATIONS]);
+		values[10] = Int64GetDatum((int64) c[AC_INVALIDATIONS]);
+		values[11] = Float8GetDatum((double) c[AC_FILL_TIME_US] / 1000.0);
+		values[12] = Float8GetDatum((double) pg_atomic_read_u64(&d->fill_time_max_us) / 1000.0);
+		values[13] = Int64GetDatum((int64) c[AC_UNCACHED_VALUES]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(&ac_shared->desc_lock);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_memory);
+
+/*
+ * atomiccache.memory(): the shared memory of all caches together.
+ */
+Datum
+atomiccache_memory(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6];
+
+	ac_attach();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int64GetDatum((int64) ac_memory_limit_kb * 1024);
+	values[1] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->bytes_used));
+	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->peak_bytes));
+	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->entry_count));
+	values[4] = Int64GetDatum((int64) ac_shared->nbuckets);
+	values[5] = Int64GetDatum((int64) ac_fixed_bytes());
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* one entry of a cache, copied out of the read section */
+typedef struct EntryCopy
+{
+	char	   *key;
+	uint32		keylen;
+	uint32		state;
+	bool		expired;
+	uint64		bytes;
+	uint64		filled_at;
+	uint64		expires_at;
+} EntryCopy;
+
+typedef struct EntryScan
+{
+	int			desc_idx;
+	uint64		uid;
+	TransactionId fill_version;
+	uint64		generation;
+	uint64		now;
+	List	   *found;
+} EntryScan;
+
+static void
+entries_one(AcEntry *e, uint64 st, void *arg)
+{
+	EntryScan  *es = arg;
+	EntryCopy  *c;
+	AcKeyHeader h;
+
+	if (e->desc_idx != es->desc_idx || e->generation != es->generation ||
+		!ac_key_is_of(e->key, e->keylen, MyDatabaseId, es->uid))
+		return;
+	/* keys of another version of the fill are not this cache's any more */
+	memcpy(&h, e->key, sizeof(h));
+	if (h.fill_version != es->fill_version)
+		return;
+	c = palloc(sizeof(EntryCopy));
+	c->key = palloc(e->keylen);
+	memcpy(c->key, e->key, e->keylen);
+	c->keylen = e->keylen;
+	c->state = AC_STATE(st);
+	c->bytes = offsetof(AcEntry, key) + e->keylen + e->value_len;
+	c->filled_at = e->filled_at;
+	c->expires_at = e->expires_at;
+	c->expired = ac_entry_expired(e, es->now);
+	es->found = lappend(es->found, c);
+}
+
+static Datum
+mono_to_timestamp(uint64 mono, uint64 now_mono, TimestampTz now_wall)
+{
+	int64		ago_us = ((int64) now_mono - (int64) mono) / 1000;
+
+	return TimestampTzGetDatum(now_wall - ago_us);
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_entries);
+
+/*
+ * atomiccache.entries(cache): the entries of a cache, for inspection.
+ * Keys are shown, so only the cache's owner, superusers and members of
+ * pg_read_all_stats may look.
+ */
+Datum
+atomiccache_entries(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AcCacheInfo *info;
+	EntryScan	es;
+	TimestampTz now_wall;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cache name must not be NULL")));
+	info = ac_info_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!has_privs_of_role(GetUserId(), info->owner) &&
+		!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to list the entries of cache \"%s\"",
+						info->name),
+				 errhint("Only the cache's owner, superusers and members of pg_read_all_stats may.")));
+	InitMaterializedSRF(fcinfo, 0);
+
+	es.desc_idx = info->desc_idx;
+	es.uid = (uint64) info->uid;
+	es.fill_version = info->fill_version;
+	es.generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
+	es.now = ac_now_ns();
+	es.found = NIL;
+	now_wall = GetCurrentTimestamp();
+	ac_table_scan(entries_one, &es);
+
+	foreach(lc, es.found)
+	{
+		EntryCopy  *c = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5];
+		const char *state;
+
+		memset(nulls, 0, sizeof(nulls));
+		switch (c->state)
+		{
+			case AC_READY:
+				state = c->expired ? "expired" : "ready";
+				break;
+			case AC_FAILED:
+				state = c->expired ? "expired" : "error";
+				break;
+			case AC_PENDING:
+				state = "filling";
+				break;
+			case AC_ABANDONED:
+				state = "abandoned";
+				break;
+			default:
+				state = "uncached";
+				break;
+		}
+		/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
+		if (info->nargs == 1 && ac_key_first_is_null(c->key, c->keylen))
+			nulls[0] = true;
+		else
+			values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
+														   info->args, info->nargs));
+		values[1] = CStringGetTextDatum(state);
+		values[2] = Int64GetDatum((int64) c->bytes);
+		if (c->state == AC_READY || c->state == AC_FAILED)
+			values[3] = mono_to_timestamp(c->filled_at, es.now, now_wall);
+		else
+			nulls[3] = true;
+		if ((c->state == AC_READY || c->state == AC_FAILED) && c->expires_at != 0)
+			values[4] = mono_to_timestamp(c->expires_at, es.now, now_wall);
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_caches);
+
+/*
+ * atomiccache._caches(): the definitions of the caches of this database
+ * (behind the view atomiccache.caches).
+ */
+Datum
+atomiccache_caches(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	foreach(lc, ac_registry_all())
+	{
+		AcDefinition *def = lfirst(lc);
+		Datum		values[6];
+		bool		nulls[6];
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = CStringGetTextDatum(NameStr(def->name));
+		values[1] = ObjectIdGetDatum(def->accessor);
+		values[2] = ObjectIdGetDatum(def->fill);
+		values[3] = IntervalPGetDatum(&def->ttl);
+		nulls[3] = !def->has_ttl;
+		values[4] = Int64GetDatum((int64) def->oid);
+		values[5] = BoolGetDatum(def->memoized);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
