@@ -185,9 +185,32 @@ CREATE EVENT TRIGGER atomiccache_ddl_end ON ddl_command_end
                  'ALTER VIEW', 'ALTER MATERIALIZED VIEW')
     EXECUTE FUNCTION atomiccache._on_ddl_end();
 
--- Both event triggers fire under session_replication_role = replica too.
+-- Before a DROP, remember the caches (so that the sql_drop trigger knows
+-- the accessor of a definition a cascade drops); before a GRANT, REVOKE
+-- or ALTER of functions, lock the caches they belong to (the ddl_end
+-- trigger copies privileges between the functions of one cache).  See
+-- ac_events_ddl_start in src/events.c.
+CREATE FUNCTION atomiccache._on_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'atomiccache_on_ddl_start'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER atomiccache_ddl_start ON ddl_command_start
+    WHEN TAG IN ('DROP FUNCTION', 'DROP ROUTINE', 'DROP PROCEDURE',
+                 'DROP SCHEMA', 'DROP OWNED', 'DROP TABLE', 'DROP VIEW',
+                 'DROP MATERIALIZED VIEW', 'DROP FOREIGN TABLE',
+                 'DROP TYPE', 'DROP DOMAIN', 'DROP SEQUENCE',
+                 'DROP COLLATION', 'DROP OPERATOR', 'DROP AGGREGATE',
+                 'DROP TEXT SEARCH CONFIGURATION', 'DROP TEXT SEARCH DICTIONARY',
+                 'DROP LANGUAGE', 'DROP TRANSFORM', 'DROP CAST',
+                 'DROP SERVER', 'DROP FOREIGN DATA WRAPPER', 'DROP EXTENSION',
+                 'GRANT', 'REVOKE', 'ALTER FUNCTION', 'ALTER ROUTINE')
+    EXECUTE FUNCTION atomiccache._on_ddl_start();
+
+-- The event triggers fire under session_replication_role = replica too.
 ALTER EVENT TRIGGER atomiccache_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER atomiccache_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER atomiccache_ddl_start ENABLE ALWAYS;
 
 -- Entries left in shared memory by an earlier installation in this
 -- database (DROP EXTENSION, then CREATE EXTENSION) become garbage: the
@@ -246,6 +269,8 @@ COMMENT ON FUNCTION atomiccache._on_sql_drop() IS
     'Internal: the sql_drop event trigger that forgets dropped caches';
 COMMENT ON FUNCTION atomiccache._forget_database() IS
     'Internal: called by the install script; entries of an earlier installation become garbage';
+COMMENT ON FUNCTION atomiccache._on_ddl_start() IS
+    'Internal: the ddl_command_start event trigger that remembers caches before a DROP and locks them before a GRANT';
 COMMENT ON FUNCTION atomiccache._on_ddl_end() IS
     'Internal: the ddl_command_end event trigger that keeps caches consistent with the catalog';
 

@@ -69,6 +69,7 @@ PG_FUNCTION_INFO_V1(atomiccache_forget);
 PG_FUNCTION_INFO_V1(atomiccache_create_cache_named);
 PG_FUNCTION_INFO_V1(atomiccache_memoize_named);
 PG_FUNCTION_INFO_V1(atomiccache_unmemoize_named);
+PG_FUNCTION_INFO_V1(atomiccache_on_ddl_start);
 PG_FUNCTION_INFO_V1(atomiccache_on_ddl_end);
 PG_FUNCTION_INFO_V1(atomiccache_on_sql_drop);
 PG_FUNCTION_INFO_V1(atomiccache_forget_database);
@@ -611,11 +612,8 @@ atomiccache_create_cache_named(PG_FUNCTION_ARGS)
 Datum
 atomiccache_drop_cache(PG_FUNCTION_ARGS)
 {
-	AcCacheInfo *info;
-
 	PreventCommandDuringRecovery("atomiccache.drop_cache()");
-	info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
-	ac_drop_cache(info);
+	ac_drop_cache(text_arg(fcinfo, 0, "cache name"));
 	PG_RETURN_VOID();
 }
 
@@ -648,7 +646,6 @@ unmemoize(FunctionCallInfo fcinfo, bool named)
 
 	PreventCommandDuringRecovery("atomiccache.unmemoize()");
 	fn = function_arg(fcinfo, 0, named, "function");
-	ac_attach();
 	ac_unmemoize(fn);
 	PG_RETURN_VOID();
 }
@@ -665,30 +662,38 @@ atomiccache_unmemoize_named(PG_FUNCTION_ARGS)
 	return unmemoize(fcinfo, true);
 }
 
+/*
+ * reset_stats(): needs ownership of the cache; reset_stats() zeroes every
+ * cache of this database the caller owns.  Claims no descriptor (a cache
+ * never used has no counters).
+ */
 Datum
 atomiccache_reset_stats(PG_FUNCTION_ARGS)
 {
+	ac_attach();
 	if (!PG_ARGISNULL(0))
 	{
-		AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+		char	   *name = text_arg(fcinfo, 0, "cache name");
+		AcDefinition def;
 
-		ac_check_owner(info);
-		ac_stats_reset(info->desc_idx);
+		if (!ac_registry_by_name(name, &def))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("cache \"%s\" does not exist", name),
+					 errhint("The caches of this database are listed in atomiccache.caches.")));
+		ac_check_owner_of(NameStr(def.name), def.accessor);
+		ac_desc_reset_stats(def.oid);
 	}
 	else
 	{
-		/* every cache of this database that the caller owns */
-		List	   *names;
 		ListCell   *lc;
 
-		ac_attach();
-		names = ac_cache_names();
-		foreach(lc, names)
+		foreach(lc, ac_registry_all())
 		{
-			AcCacheInfo *info = ac_info_by_name(lfirst(lc));
+			AcDefinition *def = lfirst(lc);
 
-			if (has_privs_of_role(GetUserId(), info->owner))
-				ac_stats_reset(info->desc_idx);
+			if (ac_owns_cache(def->accessor))
+				ac_desc_reset_stats(def->oid);
 		}
 	}
 	PG_RETURN_VOID();
@@ -709,6 +714,21 @@ atomiccache_forget(PG_FUNCTION_ARGS)
 		ac_desc_drop_at_commit(PG_GETARG_INT64(0));
 		ac_desc_bump_ddl();
 	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * atomiccache._on_ddl_start(), the ddl_command_start event trigger
+ * (events.c, ac_events_ddl_start).
+ */
+Datum
+atomiccache_on_ddl_start(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("atomiccache._on_ddl_start() must be called as an event trigger")));
+	ac_events_ddl_start(((EventTriggerData *) fcinfo->context)->parsetree);
 	PG_RETURN_VOID();
 }
 

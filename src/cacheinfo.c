@@ -311,11 +311,17 @@ ac_info_by_accessor(Oid accessor, bool missing_ok)
 	{
 		if (missing_ok)
 			return NULL;
+		if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(accessor)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("the cache of this call was dropped, with its accessor"),
+					 errhint("Run the statement again.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("function %s is not the accessor of an atomiccache cache",
 						format_procedure(accessor)),
-				 errhint("Its cache was dropped; drop the function too.")));
+				 errdetail("Its cache was dropped, or it was given its body back by atomiccache.unmemoize()."),
+				 errhint("Run the statement again; if the function still says this, drop it (its cache is gone).")));
 	}
 	info = load_info(&def);
 	check_tables();
@@ -369,26 +375,37 @@ ac_info_by_name(const char *name)
 	return info;
 }
 
-/* Ownership of a cache: its owner's privileges, or superuser. */
+/*
+ * Ownership of a cache: the privileges of its accessor's owner as it is
+ * now (REASSIGN OWNED fires no event trigger, so a copy may lag), or
+ * superuser.
+ */
+bool
+ac_owns_cache(Oid accessor)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(accessor));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		return superuser();
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	return has_privs_of_role(GetUserId(), owner);
+}
+
+void
+ac_check_owner_of(const char *name, Oid accessor)
+{
+	if (!ac_owns_cache(accessor))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of cache \"%s\"", name)));
+}
+
 void
 ac_check_owner(const AcCacheInfo *info)
 {
-	/*
-	 * The owner of the accessor as it is now: REASSIGN OWNED fires no event
-	 * trigger, so the copy in the info may lag.
-	 */
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));
-	Oid			owner = info->owner;
-
-	if (HeapTupleIsValid(tup))
-	{
-		owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
-		ReleaseSysCache(tup);
-	}
-	if (!has_privs_of_role(GetUserId(), owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of cache \"%s\"", info->name)));
+	ac_check_owner_of(info->name, info->accessor);
 }
 
 /* A cache whose fill function is gone cannot serve anything. */

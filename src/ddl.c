@@ -56,7 +56,9 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -192,6 +194,45 @@ depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
 	ObjectAddressSet(a, dependent_class, dependent);
 	ObjectAddressSet(b, ref_class, ref);
 	recordDependencyOn(&a, &b, type);
+}
+
+/*
+ * A fill must not depend on a temporary object (a table its SQL-standard
+ * body reads, a type): that goes with the session, and the fill and the
+ * cache's definition with it, with no event trigger to see it.  Direct
+ * dependencies only, as PostgreSQL records them.
+ */
+static void
+check_no_temporary_dependency(Oid fn)
+{
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(fn));
+	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress obj;
+		Oid			nsp;
+
+		ObjectAddressSubSet(obj, d->refclassid, d->refobjid, d->refobjsubid);
+		nsp = get_object_namespace(&obj);
+		if (OidIsValid(nsp) && isAnyTempNamespace(nsp))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("a cache cannot use function %s", format_procedure(fn)),
+					 errdetail("It depends on %s, which is temporary: it would be dropped at the end of the session, without its cache.",
+							   getObjectDescription(&obj, false))));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -371,8 +412,10 @@ procdef_of(HeapTuple tup)
 /*
  * Make a definition that of an accessor: our C function, never STRICT
  * (the fill's strictness applies at each call), never IMMUTABLE (its value
- * changes on invalidate), at most PARALLEL RESTRICTED, with no settings,
- * transforms or support function of the function it came from.
+ * changes on invalidate), at most PARALLEL RESTRICTED, never LEAKPROOF
+ * (the fill's body can be replaced by its owner; a leakproof accessor
+ * would let the planner run it before row-level security quals), with no
+ * settings, transforms or support function of the function it came from.
  */
 static void
 procdef_make_accessor(ProcDef *d)
@@ -382,6 +425,7 @@ procdef_make_accessor(ProcDef *d)
 	d->probin = "$libdir/atomiccache";
 	d->sqlbody = NULL;
 	d->secdef = false;
+	d->leakproof = false;
 	d->strict = false;
 	d->volatility = d->volatility == PROVOLATILE_VOLATILE ?
 		PROVOLATILE_VOLATILE : PROVOLATILE_STABLE;
@@ -419,6 +463,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	ptup = ddl_begin(fill, ttl);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
 	check_fill_function(ptup);
+	check_no_temporary_dependency(fill);
 	aclresult = ac_proc_aclcheck(fill, GetUserId(), ACL_EXECUTE);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, NameStr(p->proname));
@@ -474,9 +519,21 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 void
 ac_drop_definition(Oid defoid, Oid accessor_or_fill)
 {
-	ObjectAddresses *objs = new_object_addresses();
+	ObjectAddresses *objs;
 	ObjectAddress addr;
 
+	/*
+	 * The lock a DROP takes, taken first: a concurrent drop of the same
+	 * cache has committed once we have it, and then the definition is gone
+	 * (taking a lock accepts the invalidations that say so).
+	 */
+	LockDatabaseObject(ProcedureRelationId, defoid, 0, AccessExclusiveLock);
+	if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(defoid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache does not exist"),
+				 errdetail("Another transaction dropped it.")));
+	objs = new_object_addresses();
 	ObjectAddressSet(addr, ProcedureRelationId, defoid);
 	add_exact_object_address(&addr, objs);
 	if (OidIsValid(accessor_or_fill))
@@ -491,25 +548,38 @@ ac_drop_definition(Oid defoid, Oid accessor_or_fill)
 	ac_desc_bump_ddl();
 }
 
+/* drop_cache(): needs ownership of the cache; claims no descriptor */
 void
-ac_drop_cache(AcCacheInfo *info)
+ac_drop_cache(const char *name)
 {
-	ac_check_owner(info);
-	if (info->memoized && !info->fill_missing)
+	AcDefinition def;
+
+	ac_attach();
+	ac_registry_lock();
+	if (!ac_registry_by_name(name, &def))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("cache \"%s\" does not exist", name),
+				 errhint("The caches of this database are listed in atomiccache.caches.")));
+	ac_check_owner_of(NameStr(def.name), def.accessor);
+	if (def.memoized &&
+		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(def.fill)))
 	{
-		ac_unmemoize(info->accessor);
+		ac_unmemoize(def.accessor);
 		return;
 	}
-	ac_drop_definition((Oid) info->uid, info->accessor);
+	ac_drop_definition(def.oid, def.accessor);
 }
 
 /*
- * Give function `to` the owner and the ACL of function `from`, with the
- * shared dependencies on roles that go with them (so that DROP ROLE sees
- * them).  Nothing is written when they are the same already.
+ * Give function `to` the owner of function `from`, and with_acl its ACL
+ * too, with the shared dependencies on roles that go with them (so that
+ * DROP ROLE sees them).  Without with_acl, an ACL `to` has goes to the new
+ * owner as ALTER FUNCTION ... OWNER TO would give it.  Nothing is written
+ * when nothing differs.
  */
 void
-ac_sync_proc_privileges(Oid from, Oid to)
+ac_sync_proc_privileges(Oid from, Oid to, bool with_acl)
 {
 	Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
 	HeapTuple	src = SearchSysCache1(PROCOID, ObjectIdGetDatum(from));
@@ -523,9 +593,22 @@ ac_sync_proc_privileges(Oid from, Oid to)
 					dstnull;
 		Datum		srcacl = SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &srcnull);
 		Datum		dstacl = SysCacheGetAttr(PROCOID, dst, Anum_pg_proc_proacl, &dstnull);
+		Datum		newacl;
+		bool		newnull;
 
-		if (owner != oldowner || srcnull != dstnull ||
-			(!srcnull && !datumIsEqual(srcacl, dstacl, false, -1)))
+		if (with_acl)
+		{
+			newacl = srcacl;
+			newnull = srcnull;
+		}
+		else
+		{
+			newnull = dstnull;
+			newacl = dstnull || owner == oldowner ? dstacl :
+				PointerGetDatum(aclnewowner(DatumGetAclP(dstacl), oldowner, owner));
+		}
+		if (owner != oldowner || newnull != dstnull ||
+			(!newnull && !datumIsEqual(newacl, dstacl, false, -1)))
 		{
 			Datum		values[Natts_pg_proc];
 			bool		nulls[Natts_pg_proc];
@@ -538,8 +621,8 @@ ac_sync_proc_privileges(Oid from, Oid to)
 
 			memset(repl, 0, sizeof(repl));
 			memset(nulls, 0, sizeof(nulls));
-			values[Anum_pg_proc_proacl - 1] = srcacl;
-			nulls[Anum_pg_proc_proacl - 1] = srcnull;
+			values[Anum_pg_proc_proacl - 1] = newacl;
+			nulls[Anum_pg_proc_proacl - 1] = newnull;
 			repl[Anum_pg_proc_proacl - 1] = true;
 			values[Anum_pg_proc_proowner - 1] = ObjectIdGetDatum(owner);
 			repl[Anum_pg_proc_proowner - 1] = true;
@@ -551,8 +634,8 @@ ac_sync_proc_privileges(Oid from, Oid to)
 				changeDependencyOnOwner(ProcedureRelationId, to, owner);
 			if (!dstnull)
 				noldmembers = aclmembers(DatumGetAclP(dstacl), &oldmembers);
-			if (!srcnull)
-				nnewmembers = aclmembers(DatumGetAclP(srcacl), &newmembers);
+			if (!newnull)
+				nnewmembers = aclmembers(DatumGetAclP(newacl), &newmembers);
 			updateAclDependencies(ProcedureRelationId, to, 0, owner,
 								  noldmembers, oldmembers,
 								  nnewmembers, newmembers);
@@ -626,8 +709,8 @@ replace_definition(HeapTuple target, HeapTuple source)
 }
 
 /*
- * What memoize cannot do in place: functions with OUT, INOUT, TABLE or
- * VARIADIC arguments (the accessor takes the IN arguments only), and an
+ * What memoize cannot do in place: a function of an extension, functions
+ * with OUT, INOUT, TABLE or VARIADIC arguments (the accessor takes the IN arguments only), and an
  * IMMUTABLE function that an index, a partition key, a constraint, a
  * column default, a generated column or extended statistics rely on (the
  * accessor is STABLE: such an index could no longer be rebuilt, such a
@@ -641,6 +724,19 @@ check_memoizable(HeapTuple ptup)
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
+	Oid			ext = getExtensionOfObject(ProcedureRelationId, p->oid);
+
+	/*
+	 * A member of an extension is the extension's: its script makes it
+	 * again on restore, so a new body would not survive a dump (and
+	 * ALTER EXTENSION UPDATE could replace it).
+	 */
+	if (OidIsValid(ext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
+				 errdetail("It belongs to extension %s.", get_extension_name(ext)),
+				 errhint("Create a cache over it with atomiccache.create_cache().")));
 
 	if (!heap_attisnull(ptup, Anum_pg_proc_proallargtypes, NULL) ||
 		OidIsValid(p->provariadic))
@@ -713,6 +809,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	if (!ac_proc_ownercheck(fn, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, name);
 	check_memoizable(ptup);
+	check_no_temporary_dependency(fn);
 	if (isAnyTempNamespace(p->pronamespace))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -744,6 +841,11 @@ ac_memoize(Oid fn, Interval *ttl)
 							 format_type_be(p->proargtypes.values[i]));
 		appendStringInfoChar(&buf, ')');
 		cachename = buf.data;
+		/* too long to be a cache name: the function's name and OID */
+		if (strlen(cachename) >= NAMEDATALEN)
+			cachename = psprintf("%.*s#%u",
+								 pg_mbcliplen(name, strlen(name), NAMEDATALEN - 12),
+								 name, fn);
 	}
 	else
 		cachename = name;
@@ -760,7 +862,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	body.name = fillname;
 	fill = procdef_create(&body, false);
 	CommandCounterIncrement();
-	ac_sync_proc_privileges(fn, fill.objectId);
+	ac_sync_proc_privileges(fn, fill.objectId, true);
 
 	/*
 	 * 2. the function itself becomes the accessor, same OID.  Its
@@ -776,7 +878,6 @@ ac_memoize(Oid fn, Interval *ttl)
 
 	defoid = ac_registry_create(cachename, fn, fill.objectId, ttl, true,
 								p->proowner);
-	ac_sync_proc_privileges(fn, defoid);
 	ac_desc_start_empty(defoid);
 	ac_desc_created((int64) defoid);
 	ac_desc_bump_ddl();
@@ -786,26 +887,33 @@ ac_memoize(Oid fn, Interval *ttl)
 void
 ac_unmemoize(Oid fn)
 {
-	AcCacheInfo *info;
+	AcDefinition def;
 	HeapTuple	target;
 	HeapTuple	source;
 
-	info = ac_info_by_accessor(fn, true);
-	if (info == NULL || !info->memoized)
+	/*
+	 * One DDL of caches at a time, and the lock a DROP or CREATE OR
+	 * REPLACE of fn would take: after those, fn is as the last committed
+	 * transaction left it.
+	 */
+	ac_attach();
+	ac_registry_lock();
+	LockDatabaseObject(ProcedureRelationId, fn, 0, AccessExclusiveLock);
+	if (!ac_registry_by_accessor(fn, &def) || !def.memoized)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("function %s is not memoized", format_procedure(fn))));
-	ac_check_owner(info);
-	if (info->fill_missing)
+	ac_check_owner_of(NameStr(def.name), def.accessor);
+	target = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
+	source = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(def.fill));
+	if (!HeapTupleIsValid(source))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("the original body of memoized function %s does not exist",
 						format_procedure(fn)),
 				 errhint("Drop the cache (and the function with it) with atomiccache.drop_cache().")));
-	target = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
-	source = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(info->fill));
-	if (!HeapTupleIsValid(target) || !HeapTupleIsValid(source))
-		elog(ERROR, "cache lookup failed for function %u or %u", fn, info->fill);
+	if (!HeapTupleIsValid(target))
+		elog(ERROR, "cache lookup failed for function %u", fn);
 
 	replace_definition(target, source);
 	CommandCounterIncrement();
@@ -814,7 +922,7 @@ ac_unmemoize(Oid fn)
 									   DEPENDENCY_AUTO_EXTENSION,
 									   ExtensionRelationId, extension_oid());
 	CommandCounterIncrement();
-	ac_drop_definition((Oid) info->uid, info->fill);
+	ac_drop_definition(def.oid, def.fill);
 }
 
 /*
@@ -914,7 +1022,6 @@ ac_migrate_registry(void)
 		defoid = ac_registry_create(row->name, row->accessor, row->fill,
 									row->has_ttl ? &row->ttl : NULL,
 									row->memoized, owner);
-		ac_sync_proc_privileges(row->accessor, defoid);
 		ac_desc_start_empty(defoid);
 	}
 	ac_desc_bump_ddl();

@@ -149,11 +149,17 @@ desc_mark(int idx, Oid dbid, uint64 uid, bool drop)
 
 /*
  * Make room for a new cache when every slot is taken: the caches of
- * databases that no longer exist count as dropped, and a full sweep of the
- * table removes the garbage entries of dropped caches, so that their slots
- * can be reused.  Slow, and only when the slots ran out.  The database
- * test is made without the lock (it may read pg_database), the marking
- * under it, if the slot still holds the same cache.
+ * databases that no longer exist count as dropped, and so do the caches
+ * of this database whose definition is gone (dropped where no trigger of
+ * ours marked the slot: on a hot standby, where the primary's drops only
+ * replay; while event triggers were disabled).  Then a full sweep of the
+ * table removes the garbage entries of dropped caches, so that their
+ * slots can be reused.  Slow, and only when the slots ran out.  The tests
+ * are made without the lock (they read the catalog), the marking under
+ * it, if the slot still holds the same cache.  A cache created by a
+ * transaction still in progress elsewhere has no visible definition yet:
+ * its slot is marked too, and made live again at its next use once the
+ * definition is there (ac_desc_index), with no entries.
  */
 static void
 desc_make_room(void)
@@ -170,6 +176,9 @@ desc_make_room(void)
 		pg_read_barrier();
 		uid = ac_descs[i].uid;
 		if (!SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(d)))
+			desc_mark(i, d, uid, true);
+		else if (d == MyDatabaseId && !created_here((int64) uid) &&
+				 !ac_registry_exists((int64) uid))
 			desc_mark(i, d, uid, true);
 	}
 	ac_sweep_garbage((int) ac_shared->nbuckets);
@@ -510,4 +519,17 @@ ac_desc_subxact_abort(int level)
 			pending_retires = foreach_delete_current(pending_retires, lc);
 		}
 	}
+}
+
+/*
+ * Zero the counters of cache uid of this database, if it has a descriptor
+ * (none is claimed for it: a cache never used has no counters).
+ */
+void
+ac_desc_reset_stats(int64 uid)
+{
+	int			idx = desc_lookup(MyDatabaseId, (uint64) uid);
+
+	if (idx >= 0)
+		ac_stats_reset(idx);
 }

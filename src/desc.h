@@ -25,6 +25,7 @@ extern int	ac_desc_index(Oid dbid, uint64 uid);
 extern void ac_desc_bump_ddl(void);
 extern void ac_desc_start_empty(Oid defoid);
 extern void ac_desc_invalidate_all(int desc_idx);
+extern void ac_desc_reset_stats(int64 uid);
 
 extern void ac_desc_created(int64 uid);
 extern void ac_desc_drop_at_commit(int64 uid);

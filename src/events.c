@@ -38,6 +38,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/memutils.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -172,60 +176,92 @@ has_dependents(Oid classid, Oid objid)
 }
 
 /*
- * A definition was dropped by a cascade that did not reach its accessor
- * (DROP FUNCTION fill CASCADE reaches the definition, which depends on the
- * fill, but not the accessor, which the definition depends on): the
- * accessor of no cache goes too, as drop_cache would drop it.  One that other objects use (a
- * view, another function's body) stays, with a warning, and reports on
- * each call that its cache is gone.  Accessors are found by a scan of
- * pg_proc: only when a definition was dropped.
+ * The caches as they were when the current DROP command started (its
+ * ddl_command_start): the sql_drop trigger, which runs after the drops,
+ * learns from it the accessor and owner of each definition the command
+ * dropped.  Kept in TopMemoryContext until the next DROP command.
+ */
+typedef struct WatchedCache
+{
+	Oid			def;
+	Oid			accessor;
+} WatchedCache;
+
+static WatchedCache *drop_watch = NULL;
+static int	drop_watch_n = 0;
+
+static void
+watch_caches(void)
+{
+	List	   *defs = ac_registry_all();
+	ListCell   *lc;
+	int			i = 0;
+
+	if (drop_watch != NULL)
+		pfree(drop_watch);
+	drop_watch = MemoryContextAlloc(TopMemoryContext,
+									sizeof(WatchedCache) * Max(list_length(defs), 1));
+	foreach(lc, defs)
+	{
+		AcDefinition *def = lfirst(lc);
+
+		drop_watch[i].def = def->oid;
+		drop_watch[i].accessor = def->accessor;
+		i++;
+	}
+	drop_watch_n = i;
+}
+
+static Oid
+watched_accessor(Oid def)
+{
+	int			i;
+
+	for (i = 0; i < drop_watch_n; i++)
+		if (drop_watch[i].def == def)
+			return drop_watch[i].accessor;
+	return InvalidOid;
+}
+
+/*
+ * The accessor of a definition this command dropped through a cascade
+ * that did not reach the accessor (DROP FUNCTION fill CASCADE reaches the
+ * definition, which depends on the fill, but not the accessor, which the
+ * definition depends on): it goes too, as drop_cache would drop it, if
+ * the role may drop it.  One that other objects use (a view, another
+ * function's body) stays, with a warning, and says on each call that its
+ * cache is gone.
  */
 static void
-drop_orphan_accessors(void)
+drop_orphan_accessor(Oid fn)
 {
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *orphans = NIL;
-	ListCell   *lc;
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Oid			owner;
+	bool		accessor;
+	ObjectAddress addr;
 
-	rel = table_open(ProcedureRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_proc_prolang, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ClanguageId));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (!HeapTupleIsValid(tup))
+		return;					/* dropped by the same command */
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	accessor = ac_is_accessor(tup);
+	ReleaseSysCache(tup);
+	if (!accessor || !has_privs_of_role(GetUserId(), owner))
+		return;
+	if (has_dependents(ProcedureRelationId, fn))
 	{
-		Oid			fn = ((Form_pg_proc) GETSTRUCT(tup))->oid;
-		AcDefinition def;
-
-		if (ac_is_accessor(tup) && !ac_registry_by_accessor(fn, &def))
-			orphans = lappend_oid(orphans, fn);
+		ereport(WARNING,
+				(errmsg("function %s is left without its cache",
+						format_procedure(fn)),
+				 errdetail("Other objects depend on it."),
+				 errhint("Drop it with the objects that use it.")));
+		return;
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	foreach(lc, orphans)
-	{
-		Oid			fn = lfirst_oid(lc);
-		ObjectAddress addr;
-
-		if (has_dependents(ProcedureRelationId, fn))
-		{
-			ereport(WARNING,
-					(errmsg("function %s is left without its cache",
-							format_procedure(fn)),
-					 errdetail("Other objects depend on it."),
-					 errhint("Drop it, or use atomiccache.drop_cache() to drop a cache with its accessor.")));
-			continue;
-		}
-		ereport(NOTICE,
-				(errmsg("dropping function %s, the accessor of a dropped cache",
-						format_procedure(fn))));
-		ObjectAddressSet(addr, ProcedureRelationId, fn);
-		performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
-		CommandCounterIncrement();
-	}
+	ereport(NOTICE,
+			(errmsg("dropping function %s, the accessor of a dropped cache",
+					format_procedure(fn))));
+	ObjectAddressSet(addr, ProcedureRelationId, fn);
+	performDeletion(&addr, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+	CommandCounterIncrement();
 }
 
 /*
@@ -236,7 +272,7 @@ drop_orphan_accessors(void)
  * become unreachable at commit.
  *
  * A definition that the command reached through a dependency (DROP
- * FUNCTION fill CASCADE) takes its accessor along (drop_orphan_accessors).
+ * FUNCTION fill CASCADE) takes its accessor along (drop_orphan_accessor).
  * One the command names itself does not: that is how pg_dump --clean
  * drops a cache, then its accessor by name in the next statement, and a
  * user who drops a definition by hand is left with an accessor that says
@@ -246,8 +282,9 @@ void
 ac_events_sql_drop(void)
 {
 	int			guc_level;
+	List	   *orphans = NIL;
+	ListCell   *lc;
 	bool		any = false;
-	bool		cascaded = false;
 	uint64		i;
 
 	ac_attach();
@@ -278,14 +315,109 @@ ac_events_sql_drop(void)
 			continue;
 		ac_desc_drop_at_commit((int64) objid);
 		any = true;
-		if (n5 || !original)
-			cascaded = true;
+		if ((n5 || !original) && OidIsValid(watched_accessor(objid)))
+			orphans = lappend_oid(orphans, watched_accessor(objid));
 	}
 	ac_spi_end(guc_level);
 	if (any)
 		ac_desc_bump_ddl();
-	if (cascaded)
-		drop_orphan_accessors();
+	foreach(lc, orphans)
+		drop_orphan_accessor(lfirst_oid(lc));
+}
+
+/*
+ * The functions a GRANT, REVOKE, ALTER FUNCTION or ALTER ... OWNER TO
+ * command names (pg_event_trigger_ddl_commands() does not list those of a
+ * GRANT); *all when it names all functions of schemas.
+ */
+static List *
+command_functions(Node *parsetree, bool *all)
+{
+	List	   *fns = NIL;
+	ListCell   *lc;
+
+	*all = false;
+	if (IsA(parsetree, GrantStmt))
+	{
+		GrantStmt  *g = (GrantStmt *) parsetree;
+
+		if (g->objtype != OBJECT_FUNCTION && g->objtype != OBJECT_ROUTINE &&
+			g->objtype != OBJECT_PROCEDURE)
+			return NIL;
+		if (g->targtype != ACL_TARGET_OBJECT)
+		{
+			*all = true;
+			return NIL;
+		}
+		foreach(lc, g->objects)
+		{
+			Oid			fn = LookupFuncWithArgs(g->objtype,
+												lfirst_node(ObjectWithArgs, lc),
+												true);
+
+			if (OidIsValid(fn))
+				fns = lappend_oid(fns, fn);
+		}
+	}
+	else if (IsA(parsetree, AlterOwnerStmt) &&
+			 (((AlterOwnerStmt *) parsetree)->objectType == OBJECT_FUNCTION ||
+			  ((AlterOwnerStmt *) parsetree)->objectType == OBJECT_ROUTINE))
+	{
+		AlterOwnerStmt *a = (AlterOwnerStmt *) parsetree;
+		Oid			fn = LookupFuncWithArgs(a->objectType,
+											castNode(ObjectWithArgs, a->object),
+											true);
+
+		if (OidIsValid(fn))
+			fns = lappend_oid(fns, fn);
+	}
+	else if (IsA(parsetree, AlterFunctionStmt))
+	{
+		AlterFunctionStmt *a = (AlterFunctionStmt *) parsetree;
+		Oid			fn = LookupFuncWithArgs(a->objtype, a->func, true);
+
+		if (OidIsValid(fn))
+			fns = lappend_oid(fns, fn);
+	}
+	return fns;
+}
+
+/*
+ * The ddl_command_start event trigger.
+ *
+ *	- Before a DROP (which may cascade to definitions), remember the
+ *	  caches (watch_caches).
+ *	- Before a command that changes the privileges, owner or attributes
+ *	  of functions, lock the caches they belong to until the transaction
+ *	  ends.  The ddl_command_end trigger copies privileges between the
+ *	  functions of one cache (a memoized function and its original body,
+ *	  an accessor's owner to its definition): without the lock, two such
+ *	  commands on two functions of one cache (pg_restore -j runs the GRANTs
+ *	  of a dump in parallel) would update the same pg_proc row at once,
+ *	  and the second would fail ("tuple concurrently updated").
+ */
+void
+ac_events_ddl_start(Node *parsetree)
+{
+	List	   *fns;
+	List	   *defs = NIL;
+	ListCell   *lc;
+	bool		all;
+
+	if (IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt))
+	{
+		watch_caches();
+		return;
+	}
+	fns = command_functions(parsetree, &all);
+	if (all)
+		defs = ac_registry_all();
+	else
+		foreach(lc, fns)
+			defs = list_concat(defs, ac_registry_of_function(lfirst_oid(lc)));
+	foreach(lc, defs)
+		LockDatabaseObject(ProcedureRelationId, ((AcDefinition *) lfirst(lc))->oid,
+						   0, ShareUpdateExclusiveLock);
 }
 
 /*
@@ -297,47 +429,25 @@ static void
 end_cache(const AcDefinition *def)
 {
 	ac_drop_definition(def->oid,
-					def->memoized &&
-					SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(def->fill)) ?
-					def->fill : InvalidOid);
+					   def->memoized &&
+					   SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(def->fill)) ?
+					   def->fill : InvalidOid);
 }
 
-/*
- * The ddl_command_end event trigger (CREATE FUNCTION, ALTER FUNCTION,
- * GRANT, REVOKE, ALTER TYPE, ALTER DOMAIN, ALTER TABLE): keep every cache
- * of this database consistent with the catalog it was made from.
- *
- *	- An accessor replaced by CREATE OR REPLACE FUNCTION (it is no longer
- *	  our C function) ends its cache; for a memoized function, that ends
- *	  the memoization cleanly, the new body standing.
- *	- No accessor may have been made STRICT: it applies its fill's
- *	  strictness at each call, and would disagree with a fill that is not.
- *	- No definition may leave schema atomiccache (its owner may ALTER
- *	  FUNCTION ... SET SCHEMA into a schema of hers): outside, it would be
- *	  no definition, and its cache would be lost without being dropped.
- *	- A definition's owner and privileges follow its accessor's.
- *	- The original body of a memoized function (fn_uncached) gets the owner
- *	  and the privileges of the function itself again, whatever the order
- *	  of the commands: fn is the one users GRANT on; a GRANT on
- *	  fn_uncached alone is undone.
- *	- A fill function that changed (CREATE OR REPLACE, ALTER FUNCTION: its
- *	  body, volatility, strictness, settings, security) invalidates its
- *	  caches when the transaction commits, in every backend.  So does a
- *	  change of a type that a cache's keys or values use (ALTER TYPE,
- *	  ALTER DOMAIN, ALTER TABLE of a table whose row type it is): a value
- *	  of the old layout, or one that a new constraint rejects, is never
- *	  served again.
- */
-void
-ac_events_ddl_end(Node *parsetree)
+/* What a DDL command changed, as the ddl_command_end trigger sees it. */
+typedef struct DdlChanges
+{
+	List	   *touched;		/* functions it made, altered or granted on */
+	bool		all_functions;	/* GRANT ... ON ALL FUNCTIONS IN SCHEMA */
+	List	   *redefined;		/* functions whose definition changed */
+	List	   *types;			/* types whose layout or constraints changed */
+} DdlChanges;
+
+static void
+collect_changes(Node *parsetree, DdlChanges *ch)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	int			guc_level;
-	List	   *defs;
-	List	   *procs = NIL;
-	List	   *touched = NIL;
-	List	   *types = NIL;
-	ListCell   *lc;
 	uint64		i;
 
 	/*
@@ -355,9 +465,9 @@ ac_events_ddl_end(Node *parsetree)
 		!IsA(parsetree, GrantStmt) &&
 		!defines;
 
-	ac_attach();
-
-	/* the objects the commands changed */
+	ch->touched = command_functions(parsetree, &ch->all_functions);
+	ch->redefined = NIL;
+	ch->types = NIL;
 	guc_level = ac_spi_begin();
 	if (SPI_execute("SELECT c.classid, c.objid"
 					" FROM pg_catalog.pg_event_trigger_ddl_commands() c",
@@ -375,21 +485,32 @@ ac_events_ddl_end(Node *parsetree)
 		if (!n1 && !n2)
 		{
 			if (classid == ProcedureRelationId)
-				touched = lappend_oid(touched, objid);
+				ch->touched = list_append_unique_oid(ch->touched, objid);
 			if (classid == ProcedureRelationId &&
 				(defines || (new_owner && func_is_secdef(objid))))
-				procs = lappend_oid(procs, objid);
+				ch->redefined = lappend_oid(ch->redefined, objid);
 			else if (classid == TypeRelationId && retypes)
-				types = lappend_oid(types, objid);
+				ch->types = lappend_oid(ch->types, objid);
 			else if (classid == RelationRelationId && retypes &&
 					 OidIsValid(get_rel_type_id(objid)))
-				types = lappend_oid(types, get_rel_type_id(objid));
+				ch->types = lappend_oid(ch->types, get_rel_type_id(objid));
 		}
 		MemoryContextSwitchTo(spicxt);
 	}
 	ac_spi_end(guc_level);
+}
 
-	foreach(lc, touched)
+/*
+ * No function taking atomiccache.cache may be outside schema atomiccache:
+ * a definition its owner moved out (ALTER FUNCTION ... SET SCHEMA) would
+ * be no definition any more, and its cache lost without being dropped.
+ */
+static void
+check_definition_places(const DdlChanges *ch)
+{
+	ListCell   *lc;
+
+	foreach(lc, ch->touched)
 	{
 		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(lfirst_oid(lc)));
 		Form_pg_proc p;
@@ -401,20 +522,121 @@ ac_events_ddl_end(Node *parsetree)
 			!ac_registry_is_definition(p->pronamespace, &p->proargtypes))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the definition of cache \"%s\" cannot leave schema atomiccache",
-							NameStr(p->proname)),
-					 errhint("Use atomiccache.drop_cache() to drop the cache.")));
+					 errmsg("function %s cannot take type atomiccache.cache",
+							quote_qualified_identifier(get_namespace_name(p->pronamespace),
+													   NameStr(p->proname))),
+					 errdetail("That type is kept for the definitions of caches, which stay in schema atomiccache."),
+					 errhint("Use atomiccache.drop_cache() to drop a cache.")));
 		ReleaseSysCache(ptup);
 	}
+}
 
-	defs = ac_registry_all();
-	foreach(lc, defs)
+/*
+ * The caches a command may affect: all of them when it changed types (any
+ * cache may use them) or the functions of whole schemas; else those of the
+ * functions it touched (as their definition, accessor or fill), found
+ * through pg_depend, so that DDL on other functions costs nothing however
+ * many caches there are.
+ */
+static List *
+affected_definitions(const DdlChanges *ch)
+{
+	List	   *defs = NIL;
+	ListCell   *lc;
+
+	if (ch->types != NIL || ch->all_functions)
+		return ac_registry_all();
+	foreach(lc, ch->touched)
+		defs = list_concat(defs, ac_registry_of_function(lfirst_oid(lc)));
+	return defs;
+}
+
+/*
+ * An accessor this command changed must not have been made STRICT (it
+ * applies its fill's strictness at each call, and would disagree with a
+ * fill that is not), IMMUTABLE or PARALLEL SAFE.
+ */
+static void
+check_accessor(const AcDefinition *def, Form_pg_proc p)
+{
+	if (p->proisstrict)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("the accessor %s of an atomiccache cache cannot be STRICT",
+						format_procedure(def->accessor)),
+				 errhint("An accessor follows the strictness of its fill function, %s: change that one instead.",
+						 format_procedure(def->fill))));
+	if (p->provolatile == PROVOLATILE_IMMUTABLE ||
+		p->proparallel == PROPARALLEL_SAFE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("the accessor %s of an atomiccache cache cannot be %s",
+						format_procedure(def->accessor),
+						p->provolatile == PROVOLATILE_IMMUTABLE ?
+						"IMMUTABLE" : "PARALLEL SAFE"),
+				 errdetail(p->provolatile == PROVOLATILE_IMMUTABLE ?
+						   "Its value changes when the cache is invalidated." :
+						   "A parallel worker could wait for a fill by its own leader, which waits for it.")));
+}
+
+/* Do the accessor's key or result types use one of the changed types? */
+static bool
+uses_changed_types(Form_pg_proc p, List *types)
+{
+	int			j;
+
+	if (types == NIL)
+		return false;
+	if (type_uses(p->prorettype, types, 0))
+		return true;
+	for (j = 0; j < p->pronargs; j++)
+		if (type_uses(p->proargtypes.values[j], types, 0))
+			return true;
+	return false;
+}
+
+/*
+ * The ddl_command_end event trigger (CREATE FUNCTION, ALTER FUNCTION,
+ * GRANT, REVOKE, ALTER TYPE, ALTER DOMAIN, ALTER TABLE, ...): keep the
+ * caches the command affected consistent with the catalog they were made
+ * from.
+ *
+ *	- An accessor replaced by CREATE OR REPLACE FUNCTION (it is no longer
+ *	  our C function) ends its cache; for a memoized function, that ends
+ *	  the memoization cleanly, the new body standing.
+ *	- An accessor the command changed may not be STRICT, IMMUTABLE or
+ *	  PARALLEL SAFE (check_accessor), and no definition may leave schema
+ *	  atomiccache (check_definition_places).
+ *	- A definition's owner follows its accessor's; the original body of a
+ *	  memoized function (fn_uncached) gets the owner and the privileges of
+ *	  the function itself again, whatever the order of the commands: fn is
+ *	  the one users GRANT on; a GRANT on fn_uncached alone is undone.  Only
+ *	  for the functions the command touched, under the lock its
+ *	  ddl_command_start took (ac_events_ddl_start).
+ *	- A fill function that changed (CREATE OR REPLACE, ALTER FUNCTION: its
+ *	  body, volatility, strictness, settings, security) invalidates its
+ *	  caches when the transaction commits, in every backend.  So does a
+ *	  change of a type that a cache's keys or values use (ALTER TYPE,
+ *	  ALTER DOMAIN, ALTER TABLE of a table whose row type it is): a value
+ *	  of the old layout, or one that a new constraint rejects, is never
+ *	  served again.
+ */
+void
+ac_events_ddl_end(Node *parsetree)
+{
+	DdlChanges	ch;
+	ListCell   *lc;
+
+	ac_attach();
+	collect_changes(parsetree, &ch);
+	check_definition_places(&ch);
+	foreach(lc, affected_definitions(&ch))
 	{
 		AcDefinition *def = lfirst(lc);
 		HeapTuple	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(def->accessor));
-		Form_pg_proc p;
-		bool		invalidate = false;
-		int			j;
+		bool		accessor_touched = ch.all_functions ||
+			list_member_oid(ch.touched, def->accessor);
+		bool		invalidate;
 
 		/* the definition depends on its accessor: it exists */
 		if (!HeapTupleIsValid(ptup))
@@ -425,44 +647,21 @@ ac_events_ddl_end(Node *parsetree)
 			end_cache(def);
 			continue;
 		}
-		p = (Form_pg_proc) GETSTRUCT(ptup);
 		/* only the accessors this command changed: one bad accessor (made
 		 * while triggers did not fire) must not block all DDL */
-		if (p->proisstrict && list_member_oid(touched, def->accessor))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
-					 errmsg("the accessor %s of an atomiccache cache cannot be STRICT",
-							format_procedure(def->accessor)),
-					 errhint("An accessor follows the strictness of its fill function, %s: change that one instead.",
-							 format_procedure(def->fill))));
-		if ((p->provolatile == PROVOLATILE_IMMUTABLE ||
-			 p->proparallel == PROPARALLEL_SAFE) &&
-			list_member_oid(touched, def->accessor))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
-					 errmsg("the accessor %s of an atomiccache cache cannot be %s",
-							format_procedure(def->accessor),
-							p->provolatile == PROVOLATILE_IMMUTABLE ?
-							"IMMUTABLE" : "PARALLEL SAFE"),
-					 errdetail(p->provolatile == PROVOLATILE_IMMUTABLE ?
-							   "Its value changes when the cache is invalidated." :
-							   "A parallel worker could wait for a fill by its own leader, which waits for it.")));
-		ac_sync_proc_privileges(def->accessor, def->oid);
-		if (def->memoized)
-			ac_sync_proc_privileges(def->accessor, def->fill);
+		if (accessor_touched)
+			check_accessor(def, (Form_pg_proc) GETSTRUCT(ptup));
+		if (accessor_touched || list_member_oid(ch.touched, def->oid))
+			ac_sync_proc_privileges(def->accessor, def->oid, false);
+		if (def->memoized &&
+			(accessor_touched || list_member_oid(ch.touched, def->fill)))
+			ac_sync_proc_privileges(def->accessor, def->fill, true);
 
-		if (list_member_oid(procs, def->fill))
-		{
-			invalidate = true;
+		invalidate = list_member_oid(ch.redefined, def->fill);
+		if (invalidate)
 			sync_accessor_attributes(def->accessor, def->fill);
-		}
-		if (types != NIL)
-		{
-			if (type_uses(p->prorettype, types, 0))
-				invalidate = true;
-			for (j = 0; j < p->pronargs && !invalidate; j++)
-				invalidate = type_uses(p->proargtypes.values[j], types, 0);
-		}
+		if (uses_changed_types((Form_pg_proc) GETSTRUCT(ptup), ch.types))
+			invalidate = true;
 		ReleaseSysCache(ptup);
 		if (invalidate)
 			ac_desc_invalidate_at_commit((int64) def->oid);

@@ -13,6 +13,7 @@
 
 #include "nodes/nodes.h"
 
+extern void ac_events_ddl_start(Node *parsetree);
 extern void ac_events_ddl_end(Node *parsetree);
 extern void ac_events_sql_drop(void);
 

@@ -339,6 +339,52 @@ collect(Oid defoid, void *arg)
 	return false;
 }
 
+typedef struct ByMember
+{
+	Oid			fn;
+	List	   *defs;
+} ByMember;
+
+static bool
+collect_member(Oid defoid, void *arg)
+{
+	ByMember   *bm = arg;
+	AcDefinition def;
+
+	if (ac_registry_read(defoid, &def) &&
+		(def.accessor == bm->fn || def.fill == bm->fn))
+	{
+		AcDefinition *copy = palloc(sizeof(AcDefinition));
+
+		*copy = def;
+		bm->defs = lappend(bm->defs, copy);
+	}
+	return false;
+}
+
+/*
+ * The definitions a function belongs to, palloc'd: its own if it is one,
+ * else those whose accessor or fill it is (they depend on it).
+ */
+List *
+ac_registry_of_function(Oid fn)
+{
+	ByMember	bm;
+	AcDefinition def;
+
+	if (ac_registry_read(fn, &def))
+	{
+		AcDefinition *copy = palloc(sizeof(AcDefinition));
+
+		*copy = def;
+		return list_make1(copy);
+	}
+	bm.fn = fn;
+	bm.defs = NIL;
+	(void) scan_dependent_functions(ProcedureRelationId, fn, collect_member, &bm);
+	return bm.defs;
+}
+
 /*
  * The definitions of all caches of this database (every function taking
  * atomiccache.cache depends on that type), palloc'd.

@@ -39,6 +39,7 @@ extern bool ac_registry_read(Oid defoid, AcDefinition *def);
 extern bool ac_registry_by_name(const char *name, AcDefinition *def);
 extern bool ac_registry_by_accessor(Oid accessor, AcDefinition *def);
 extern List *ac_registry_all(void);
+extern List *ac_registry_of_function(Oid fn);
 extern void ac_registry_lock(void);
 extern Oid	ac_registry_create(const char *name, Oid accessor, Oid fill,
 							   const Interval *ttl, bool memoized, Oid owner);

@@ -93,6 +93,32 @@ is($node->safe_psql('restored', 'SELECT p, f FROM shop.v'),
 is(refusals('restored'), $refused,
 	'after pg_restore, every DROP still needs CASCADE');
 
+# a parallel restore (directory format, 2 jobs) runs the GRANTs and
+# REVOKEs of a memoized function and of its original body at once: each
+# restore succeeds and gives both the privileges of the source
+$node->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION fib(int) FROM PUBLIC');
+my $dir = "$PostgreSQL::Test::Utils::tmp_check/dump.dir";
+$node->command_ok(
+	[ 'pg_dump', '-Fd', '-f', $dir, '-d', $node->connstr('postgres') ],
+	'pg_dump, directory format');
+for my $i (1 .. 4)
+{
+	$node->safe_psql('postgres', "CREATE DATABASE parallel_$i");
+	$node->command_ok(
+		[
+			'pg_restore', '--exit-on-error', '-j', '2', '-d',
+			$node->connstr("parallel_$i"), $dir
+		],
+		"pg_restore -j 2, run $i");
+	is( $node->safe_psql(
+			"parallel_$i", q{
+		SELECT bool_or(has_function_privilege('pg_monitor', p.oid, 'EXECUTE'))
+		  FROM pg_proc p WHERE p.proname IN ('fib', 'fib_uncached')
+		   AND p.pronamespace = 'public'::regnamespace}),
+		'f', "run $i: neither fib nor fib_uncached is executable by PUBLIC");
+}
+$node->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION fib(int) TO PUBLIC');
+
 # --no-owner: everything belongs to the restoring superuser
 $node->safe_psql('postgres', 'CREATE DATABASE restored_no_owner');
 $node->command_ok(
