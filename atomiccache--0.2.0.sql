@@ -204,6 +204,7 @@ CREATE EVENT TRIGGER atomiccache_ddl_start ON ddl_command_start
                  'DROP TEXT SEARCH CONFIGURATION', 'DROP TEXT SEARCH DICTIONARY',
                  'DROP LANGUAGE', 'DROP TRANSFORM', 'DROP CAST',
                  'DROP SERVER', 'DROP FOREIGN DATA WRAPPER', 'DROP EXTENSION',
+                 'ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TYPE',
                  'GRANT', 'REVOKE', 'ALTER FUNCTION', 'ALTER ROUTINE')
     EXECUTE FUNCTION atomiccache._on_ddl_start();
 

@@ -37,6 +37,19 @@ SELECT * FROM drops_view;
 DROP VIEW drops_view;
 DROP FUNCTION drops_v(int);
 
+-- ALTER TABLE ... DROP COLUMN ... CASCADE reaches a fill whose body reads
+-- the column, its cache's definition, and then the accessor
+CREATE TABLE drops_t (k int, v text);
+INSERT INTO drops_t VALUES (1, 'one');
+CREATE FUNCTION drops_tv(n int) RETURNS text LANGUAGE sql STABLE
+BEGIN ATOMIC SELECT v FROM drops_t WHERE k = n; END;
+SELECT atomiccache.create_cache('drops_tc2', 'drops_tv(int)');
+SELECT drops_tc2(1);
+ALTER TABLE drops_t DROP COLUMN v CASCADE;
+SELECT to_regprocedure('drops_tc2(int)') AS accessor,
+       (SELECT count(*) FROM atomiccache.caches WHERE name = 'drops_tc2') AS caches;
+DROP TABLE drops_t;
+
 -- memoize refuses a function of an extension (atomiccache's own here)
 SELECT atomiccache.memoize('atomiccache.contains(text)');
 

@@ -57,6 +57,7 @@
 #include "fill.h"
 #include "desc.h"
 #include "cacheinfo.h"
+#include "events.h"
 #include "api.h"
 
 PG_MODULE_MAGIC;
@@ -81,8 +82,9 @@ before_exit(void)
 
 /*
  * Transaction end, in this order: the SQL layer frees the call states its
- * aborted calls left busy; stale infos are freed (cacheinfo.c), and
- * pending drops and invalidations applied or forgotten (desc.c); then the fill layer
+ * aborted calls left busy; what the event triggers watched is
+ * forgotten (events.c), stale infos are freed (cacheinfo.c), and pending
+ * drops and invalidations applied or forgotten (desc.c); then the fill layer
  * releases reservations an ERROR left behind, the table's read section is
  * closed and the wait is cleared.  Nothing may stay reserved, pinned or
  * announced past the end of a transaction.
@@ -97,6 +99,7 @@ xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE)
 	{
+		ac_events_xact_end();
 		ac_cacheinfo_xact_end();
 		ac_desc_xact_end(event == XACT_EVENT_COMMIT ? AC_XACT_COMMIT :
 						 event == XACT_EVENT_ABORT ? AC_XACT_ABORT :

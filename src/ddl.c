@@ -202,37 +202,29 @@ depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
  * cache's definition with it, with no event trigger to see it.  Direct
  * dependencies only, as PostgreSQL records them.
  */
+static bool
+temporary_reference(Form_pg_depend d, void *arg)
+{
+	Oid			fn = *(Oid *) arg;
+	ObjectAddress obj;
+	Oid			nsp;
+
+	ObjectAddressSubSet(obj, d->refclassid, d->refobjid, d->refobjsubid);
+	nsp = get_object_namespace(&obj);
+	if (OidIsValid(nsp) && isAnyTempNamespace(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a cache cannot use function %s", format_procedure(fn)),
+				 errdetail("It depends on %s, which is temporary: it would be dropped at the end of the session, without its cache.",
+						   getObjectDescription(&obj, false))));
+	return false;
+}
+
 static void
 check_no_temporary_dependency(Oid fn)
 {
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(fn));
-	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress obj;
-		Oid			nsp;
-
-		ObjectAddressSubSet(obj, d->refclassid, d->refobjid, d->refobjsubid);
-		nsp = get_object_namespace(&obj);
-		if (OidIsValid(nsp) && isAnyTempNamespace(nsp))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("a cache cannot use function %s", format_procedure(fn)),
-					 errdetail("It depends on %s, which is temporary: it would be dropped at the end of the session, without its cache.",
-							   getObjectDescription(&obj, false))));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	(void) ac_depend_scan(false, ProcedureRelationId, fn,
+						  temporary_reference, &fn);
 }
 
 /*
@@ -709,6 +701,39 @@ replace_definition(HeapTuple target, HeapTuple source)
 }
 
 /*
+ * Does this dependent object need the function to be IMMUTABLE (an index,
+ * a partition key, a column default or generated column, a constraint,
+ * extended statistics)?  ERROR if so.
+ */
+static bool
+relies_on_immutable(Form_pg_depend d, void *arg)
+{
+	Oid			fn = *(Oid *) arg;
+	ObjectAddress obj;
+
+	if (d->classid != RelationRelationId &&
+		d->classid != AttrDefaultRelationId &&
+		d->classid != ConstraintRelationId &&
+		d->classid != StatisticExtRelationId)
+		return false;
+	/* an index, a partition key, a column (generated or default) */
+	if (d->classid == RelationRelationId &&
+		get_rel_relkind(d->objid) != RELKIND_INDEX &&
+		get_rel_relkind(d->objid) != RELKIND_PARTITIONED_INDEX &&
+		get_rel_relkind(d->objid) != RELKIND_PARTITIONED_TABLE &&
+		d->objsubid == 0)
+		return false;
+	ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot memoize function %s", format_procedure(fn)),
+			 errdetail("%s relies on it being IMMUTABLE, and a memoized function is STABLE.",
+					   getObjectDescription(&obj, false)),
+			 errhint("Create a cache over it with atomiccache.create_cache() and call the accessor where a cached value is wanted.")));
+	return true;				/* not reached */
+}
+
+/*
  * What memoize cannot do in place: a function of an extension, functions
  * with OUT, INOUT, TABLE or VARIADIC arguments (the accessor takes the IN arguments only), and an
  * IMMUTABLE function that an index, a partition key, a constraint, a
@@ -720,10 +745,6 @@ static void
 check_memoizable(HeapTuple ptup)
 {
 	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
 	Oid			ext = getExtensionOfObject(ProcedureRelationId, p->oid);
 
 	/*
@@ -748,39 +769,8 @@ check_memoizable(HeapTuple ptup)
 	if (p->provolatile != PROVOLATILE_IMMUTABLE)
 		return;
 
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ProcedureRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(p->oid));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress obj;
-
-		if (d->classid != RelationRelationId &&
-			d->classid != AttrDefaultRelationId &&
-			d->classid != ConstraintRelationId &&
-			d->classid != StatisticExtRelationId)
-			continue;
-		/* an index, a partition key, a column (generated or default) */
-		if (d->classid == RelationRelationId &&
-			get_rel_relkind(d->objid) != RELKIND_INDEX &&
-			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_INDEX &&
-			get_rel_relkind(d->objid) != RELKIND_PARTITIONED_TABLE &&
-			d->objsubid == 0)
-			continue;
-		ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot memoize function %s", format_procedure(p->oid)),
-				 errdetail("%s relies on it being IMMUTABLE, and a memoized function is STABLE.",
-						   getObjectDescription(&obj, false)),
-				 errhint("Create a cache over it with atomiccache.create_cache() and call the accessor where a cached value is wanted.")));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	(void) ac_depend_scan(true, ProcedureRelationId, p->oid,
+						  relies_on_immutable, &p->oid);
 }
 
 Oid
@@ -892,12 +882,15 @@ ac_unmemoize(Oid fn)
 	HeapTuple	source;
 
 	/*
-	 * One DDL of caches at a time, and the lock a DROP or CREATE OR
-	 * REPLACE of fn would take: after those, fn is as the last committed
-	 * transaction left it.
+	 * One DDL of caches at a time; then the locks a DROP takes, in the
+	 * order a DROP ... CASCADE of the original body takes them (the
+	 * definition, then fn, which the sql_drop trigger drops): after those,
+	 * fn and its cache are as the last committed transaction left them.
 	 */
 	ac_attach();
 	ac_registry_lock();
+	if (ac_registry_by_accessor(fn, &def))
+		LockDatabaseObject(ProcedureRelationId, def.oid, 0, AccessExclusiveLock);
 	LockDatabaseObject(ProcedureRelationId, fn, 0, AccessExclusiveLock);
 	if (!ac_registry_by_accessor(fn, &def) || !def.memoized)
 		ereport(ERROR,

@@ -154,32 +154,27 @@ sync_accessor_attributes(Oid accessor, Oid fill)
 	heap_freetuple(atup);
 }
 
+static bool
+any_row(Form_pg_depend d, void *arg)
+{
+	return true;
+}
+
 /* Does anything depend on this object (DROP ... RESTRICT would refuse)? */
 static bool
 has_dependents(Oid classid, Oid objid)
 {
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	bool		found;
-
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
+	return ac_depend_scan(true, classid, objid, any_row, NULL);
 }
 
 /*
  * The caches as they were when the current DROP command started (its
  * ddl_command_start): the sql_drop trigger, which runs after the drops,
- * learns from it the accessor and owner of each definition the command
- * dropped.  Kept in TopMemoryContext until the next DROP command.
+ * learns from it the accessor of each definition the command dropped.
+ * Kept in TopMemoryContext until the next such command or the end of the
+ * transaction.  (A definition's accessor never changes, so an entry can
+ * only be missing, never wrong; and an accessor some definition still
+ * depends on is never dropped: drop_orphan_accessor.)
  */
 typedef struct WatchedCache
 {
@@ -189,6 +184,16 @@ typedef struct WatchedCache
 
 static WatchedCache *drop_watch = NULL;
 static int	drop_watch_n = 0;
+
+/* Transaction end: what a command of it watched is no use to the next. */
+void
+ac_events_xact_end(void)
+{
+	if (drop_watch != NULL)
+		pfree(drop_watch);
+	drop_watch = NULL;
+	drop_watch_n = 0;
+}
 
 static void
 watch_caches(void)
@@ -404,7 +409,9 @@ ac_events_ddl_start(Node *parsetree)
 	ListCell   *lc;
 	bool		all;
 
-	if (IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt))
+	/* DROP, and ALTER TABLE/TYPE ... DROP COLUMN, which cascades too */
+	if (IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt) ||
+		IsA(parsetree, AlterTableStmt))
 	{
 		watch_caches();
 		return;

@@ -16,5 +16,6 @@
 extern void ac_events_ddl_start(Node *parsetree);
 extern void ac_events_ddl_end(Node *parsetree);
 extern void ac_events_sql_drop(void);
+extern void ac_events_xact_end(void);
 
 #endif							/* AC_EVENTS_H */

@@ -262,12 +262,15 @@ ac_registry_by_name(const char *name, AcDefinition *def)
 }
 
 /*
- * Call fn for every function that depends on object (classid, objid), with
- * the OID of the dependent function; stop when it returns true.
+ * Call fn for each row of pg_depend about object (classid, objid): the
+ * rows of the objects that depend on it (referenced: through pg_depend's
+ * index on the referenced object), or of those it depends on (through the
+ * index on the dependent one).  Stops when fn returns true, and returns
+ * whether it did.  Every scan of pg_depend in the extension goes here.
  */
-static bool
-scan_dependent_functions(Oid classid, Oid objid,
-						 bool (*fn) (Oid, void *), void *arg)
+bool
+ac_depend_scan(bool referenced, Oid classid, Oid objid,
+			   bool (*fn) (Form_pg_depend, void *), void *arg)
 {
 	Relation	rel;
 	ScanKeyData key[2];
@@ -276,22 +279,50 @@ scan_dependent_functions(Oid classid, Oid objid,
 	bool		done = false;
 
 	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
+	ScanKeyInit(&key[0],
+				referenced ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1],
+				referenced ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel,
+							  referenced ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, 2, key);
 	while (!done && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (d->classid == ProcedureRelationId &&
-			d->deptype == DEPENDENCY_NORMAL)
-			done = fn(d->objid, arg);
-	}
+		done = fn((Form_pg_depend) GETSTRUCT(tup), arg);
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return done;
+}
+
+typedef struct DependentFunctions
+{
+	bool		(*fn) (Oid, void *);
+	void	   *arg;
+} DependentFunctions;
+
+static bool
+dependent_function(Form_pg_depend d, void *arg)
+{
+	DependentFunctions *df = arg;
+
+	return d->classid == ProcedureRelationId &&
+		d->deptype == DEPENDENCY_NORMAL && df->fn(d->objid, df->arg);
+}
+
+/*
+ * Call fn for every function that depends on object (classid, objid), with
+ * the OID of the dependent function; stop when it returns true.
+ */
+static bool
+scan_dependent_functions(Oid classid, Oid objid,
+						 bool (*fn) (Oid, void *), void *arg)
+{
+	DependentFunctions df;
+
+	df.fn = fn;
+	df.arg = arg;
+	return ac_depend_scan(true, classid, objid, dependent_function, &df);
 }
 
 typedef struct ByAccessor

@@ -13,6 +13,7 @@
 #define AC_REGISTRY_H
 
 #include "access/htup.h"
+#include "catalog/pg_depend.h"
 #include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
@@ -44,6 +45,9 @@ extern void ac_registry_lock(void);
 extern Oid	ac_registry_create(const char *name, Oid accessor, Oid fill,
 							   const Interval *ttl, bool memoized, Oid owner);
 extern bool ac_registry_exists(int64 uid);
+
+extern bool ac_depend_scan(bool referenced, Oid classid, Oid objid,
+						   bool (*fn) (Form_pg_depend, void *), void *arg);
 
 extern bool ac_is_accessor(HeapTuple ptup);
 extern List *ac_proc_defaults(HeapTuple tup);
