@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -44,6 +45,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 
 #include "api.h"
@@ -52,7 +54,9 @@
 #include "ddl.h"
 #include "desc.h"
 #include "events.h"
+#include "migrate.h"
 #include "fill.h"
+#include "proc.h"
 #include "registry.h"
 
 PG_FUNCTION_INFO_V1(atomiccache_accessor);
@@ -90,14 +94,15 @@ typedef struct AcCallSite
 } AcCallSite;
 
 /*
- * What fn_extra holds: the call state, and the catalog epoch it belongs
- * to.  When the epoch moved, the call state may have been freed, so it is
+ * What fn_extra holds: the call state, and the version of the lookup
+ * tables it belongs to.  When the version moved, the call state may have
+ * been freed, so it is
  * looked up again rather than dereferenced.
  */
 typedef struct AcSiteRef
 {
 	AcCallSite *cs;
-	uint64		epoch;
+	uint64		version;
 } AcSiteRef;
 
 /*
@@ -172,7 +177,7 @@ ac_api_abort(int min_level)
 }
 
 /*
- * README.md (Privileges): a role that may not EXECUTE the fill function
+ * README.md (Semantics, Privileges): a role that may not EXECUTE the fill function
  * cannot obtain its
  * results.  A memoized function is its own fill as far as users can see
  * (fn_uncached only holds its old body, and GRANTs are made on fn), so
@@ -228,7 +233,6 @@ static Datum
 callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 {
 	AcCacheInfo *info = cs->info;
-	AcCacheDesc *desc = &ac_descs[info->desc_idx];
 	AcFillCall	call;
 	uint64		hash;
 	Datum		result;
@@ -258,7 +262,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 			}
 	}
 
-	call.generation = pg_atomic_read_u64(&desc->generation);
+	call.generation = ac_desc_generation(info->desc_idx);
 	ac_key_begin(&cs->key, MyDatabaseId,
 				 key_collation(info, fcinfo->fncollation),
 				 (uint64) info->uid, call.generation, info->fill_version);
@@ -305,7 +309,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 	AcSiteRef  *ref = (AcSiteRef *) fcinfo->flinfo->fn_extra;
 	AcCallSite *cs;
 
-	if (unlikely(ref == NULL || ref->epoch != ac_info_epoch ||
+	if (unlikely(ref == NULL || ref->version != ac_info_version ||
 				 !ac_info_is_current(ref->cs->info)))
 	{
 		AcCacheInfo *info = ac_info_by_accessor(fcinfo->flinfo->fn_oid, false);
@@ -318,7 +322,7 @@ atomiccache_accessor(PG_FUNCTION_ARGS)
 			fcinfo->flinfo->fn_extra = ref;
 		}
 		ref->cs = info->callstate;
-		ref->epoch = ac_info_epoch;
+		ref->version = ac_info_version;
 	}
 	cs = ref->cs;
 
@@ -490,7 +494,7 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 							   info->nargs,
 							   info->name, info->nargs, nkeys)));
 
-	generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
+	generation = ac_desc_generation(info->desc_idx);
 	/* the collation of this call: 'A' COLLATE "C" names another key */
 	ac_key_begin(key, MyDatabaseId, key_collation(info, PG_GET_COLLATION()),
 				 (uint64) info->uid, generation, info->fill_version);
@@ -566,6 +570,38 @@ ttl_arg(FunctionCallInfo fcinfo, int n)
 }
 
 /*
+ * The function a text names, as DROP FUNCTION takes it: "name(argtypes)",
+ * or a name alone when only one function has it (resolved through
+ * search_path unless qualified).  42883 when there is none, 42725 when the
+ * name is overloaded.
+ */
+static Oid
+function_by_name(const char *spec)
+{
+	List	   *names;
+	FuncCandidateList clist;
+
+	if (strchr(spec, '(') != NULL)
+		return DatumGetObjectId(DirectFunctionCall1(regprocedurein,
+													CStringGetDatum(spec)));
+	names = stringToQualifiedNameList(spec);
+	clist = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
+	if (clist == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("function \"%s\" does not exist", spec),
+				 errhint("Name the function with its argument types if it is not in search_path under that name, for example '%s(integer)'.",
+						 spec)));
+	if (clist->next != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+				 errmsg("function name \"%s\" is not unique", spec),
+				 errhint("Name the function with its argument types, for example '%s'.",
+						 format_procedure(clist->oid))));
+	return clist->oid;
+}
+
+/*
  * A function argument: a regprocedure, or (the *_named variants) text
  * naming the function as DROP FUNCTION does, with or without its argument
  * types.
@@ -578,7 +614,7 @@ function_arg(FunctionCallInfo fcinfo, int n, bool named, const char *what)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be NULL", what)));
 	if (named)
-		return ac_function_by_name(text_to_cstring(PG_GETARG_TEXT_PP(n)));
+		return function_by_name(text_to_cstring(PG_GETARG_TEXT_PP(n)));
 	return PG_GETARG_OID(n);
 }
 
@@ -670,32 +706,7 @@ atomiccache_unmemoize_named(PG_FUNCTION_ARGS)
 Datum
 atomiccache_reset_stats(PG_FUNCTION_ARGS)
 {
-	ac_attach();
-	if (!PG_ARGISNULL(0))
-	{
-		char	   *name = text_arg(fcinfo, 0, "cache name");
-		AcDefinition def;
-
-		if (!ac_registry_by_name(name, &def))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("cache \"%s\" does not exist", name),
-					 errhint("The caches of this database are listed in atomiccache.caches.")));
-		ac_check_owner_of(NameStr(def.name), def.accessor);
-		ac_desc_reset_stats(def.oid);
-	}
-	else
-	{
-		ListCell   *lc;
-
-		foreach(lc, ac_registry_all())
-		{
-			AcDefinition *def = lfirst(lc);
-
-			if (ac_owns_cache(def->accessor))
-				ac_desc_reset_stats(def->oid);
-		}
-	}
+	ac_reset_stats(PG_ARGISNULL(0) ? NULL : text_arg(fcinfo, 0, "cache name"));
 	PG_RETURN_VOID();
 }
 
@@ -776,7 +787,7 @@ atomiccache_forget_database(PG_FUNCTION_ARGS)
 
 /*
  * atomiccache._migrate_registry(): called once by the update script from
- * 0.1.0, which then drops it (ddl.c, ac_migrate_registry).
+ * 0.1.0, which then drops it (migrate.c).
  */
 Datum
 atomiccache_migrate_registry(PG_FUNCTION_ARGS)

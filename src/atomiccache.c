@@ -7,8 +7,10 @@
  *
  * The layers, from the bottom (test/layers.sh holds the same list and
  * fails the test command when a file includes the header of a layer
- * above its own):
+ * above its own; calls up go only through a function pointer handed down,
+ * the hooks of ac_shmem_init and the visitor of ac_table_scan):
  *
+ *	  compat     what differs between PostgreSQL versions (compat.h)
  *	  shmem      the control block, the DSA area, backend slots (shmem.c)
  *	  stats      per-backend counters and their sums (stats.c)
  *	  memory     the byte budget and DSA allocations (memory.c)
@@ -18,11 +20,14 @@
  *	  value      value and error images of entries (value.c)
  *	  wait       sleeping on a fill, take-over, wait cycles (wait.c)
  *	  fill       single flight: hit, wait, fill, publish (fill.c)
+ *	  spi        the pinned SPI of the extension's own statements (spi.c)
+ *	  proc       functions in the catalog: attributes, owners (proc.c)
  *	  registry   the caches' definition functions (registry.c)
  *	  desc       shared cache descriptors, pending drops (desc.c)
  *	  cacheinfo  what a backend knows of its caches (cacheinfo.c)
  *	  ddl        create_cache, drop_cache, memoize (ddl.c)
  *	  events     the event triggers (events.c)
+ *	  migrate    the update from 0.1.0's registry table (migrate.c)
  *	  inspect    the inspection functions and the view's (inspect.c)
  *	  api        the SQL entry points and the accessor (api.c)
  *	  atomiccache  this file
@@ -30,9 +35,15 @@
  * Wording, one meaning per word:
  *	  cache       a named cache of one database: definition, accessor, fill
  *	  definition  the function atomiccache.<name>(atomiccache.cache)
- *	  descriptor  a cache's slot in shared memory (AcCacheDesc)
+ *	  descriptor  a cache's place in shared memory (AcCacheDesc)
+ *	  slot        a backend's place in shared memory (AcBackendSlot)
+ *	  filler      the backend that fills an entry (its slot and session
+ *	              are in the entry's state word)
+ *	  owner       a role: of a cache (its accessor's owner), of a function
+ *	  body        what a function runs (pg_proc's source and attributes),
+ *	              as opposed to a cache's definition
  *	  info        what a backend knows of a cache (AcCacheInfo)
- *	  entry       one key's slot in the index, with its value or error
+ *	  entry       one key's place in the index, with its value or error
  *	  remove      take an entry out of the index (it is then retired)
  *	  retire      put a removed entry on the stack that reclamation frees
  *	  reclaim     free retired entries no backend can still read

@@ -36,16 +36,20 @@
 
 #include "cacheinfo.h"
 #include "desc.h"
+#include "proc.h"
 #include "registry.h"
 #include "shmem.h"
 
+/* Bumped by every invalidation that can change what an info says. */
 uint64		ac_local_generation = 1;
+
 /*
  * Bumped whenever the lookup tables are rebuilt: cache infos (and call
- * states) older than the current epoch may be freed at the end of the
+ * states) older than the current version may be freed at the end of the
  * transaction, so they are looked up again, never dereferenced.
  */
-uint64		ac_info_epoch = 1;
+uint64		ac_info_version = 1;
+
 /* Infos replaced in the lookup tables, freed at the end of the transaction. */
 static List *stale_infos = NIL;
 
@@ -84,14 +88,16 @@ ac_cacheinfo_init(void)
 	CacheRegisterSyscacheCallback(AUTHOID, invalidation_callback, (Datum) 0);
 }
 
+/*
+ * Does this info still say what the catalog says?  No invalidation of
+ * this backend and no DDL of any cache since it was loaded, and its
+ * descriptor still holds its cache: a descriptor whose cache was dropped
+ * is given to another cache once its entries are gone, and an info that
+ * missed the drop must not use the new cache's descriptor.
+ */
 bool
 ac_info_is_current(const AcCacheInfo *info)
 {
-	/*
-	 * ... and its descriptor slot still holds it: a slot whose cache was
-	 * dropped is given to another cache once its entries are gone, and an
-	 * info that missed the drop must not use the new cache's slot.
-	 */
 	return info->local_generation == ac_local_generation &&
 		info->ddl_generation == pg_atomic_read_u64(&ac_shared->ddl_generation) &&
 		ac_descs[info->desc_idx].uid == (uint64) info->uid;
@@ -104,7 +110,7 @@ stale_info(AcCacheInfo *info)
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 	/* call states referring to it are looked up again, never dereferenced */
-	ac_info_epoch++;
+	ac_info_version++;
 
 	stale_infos = lappend(stale_infos, info);
 	MemoryContextSwitchTo(old);
@@ -136,7 +142,7 @@ check_tables(void)
 		MemoryContextSwitchTo(old);
 		hash_destroy(by_oid);
 		hash_destroy(by_name);
-		ac_info_epoch++;
+		ac_info_version++;
 	}
 	by_oid = by_name = NULL;
 
@@ -151,46 +157,6 @@ check_tables(void)
 						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	tables_ddl_generation = ddl;
 	tables_local_generation = ac_local_generation;
-}
-
-/*
- * A TTL in nanoseconds, counted as EXTRACT(EPOCH FROM ttl) counts an
- * interval: a year is 365.25 days, a month of the remaining months 30
- * days, a day 24 hours (the clock is monotonic, not a calendar).  At most
- * 100 years: longer than any server runs, and far from the overflow of
- * filled_at + ttl in nanoseconds; NULL is the way to say "never".
- */
-#define AC_USECS_PER_YEAR	INT64CONST(31557600000000)	/* 365.25 days */
-#define AC_TTL_MAX_US		(100 * AC_USECS_PER_YEAR)
-
-uint64
-ac_ttl_ns(Interval *ttl)
-{
-	int64		us;
-	int64		days_us;
-	int64		years_us;
-	int64		months_us;
-	bool		overflow;
-
-	overflow = pg_mul_s64_overflow((int64) ttl->day, USECS_PER_DAY, &days_us) ||
-		pg_mul_s64_overflow((int64) (ttl->month / MONTHS_PER_YEAR),
-							AC_USECS_PER_YEAR, &years_us) ||
-		pg_mul_s64_overflow((int64) (ttl->month % MONTHS_PER_YEAR),
-							DAYS_PER_MONTH * USECS_PER_DAY, &months_us) ||
-		pg_add_s64_overflow(ttl->time, days_us, &us) ||
-		pg_add_s64_overflow(us, years_us, &us) ||
-		pg_add_s64_overflow(us, months_us, &us);
-	if (!overflow && us <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ttl must be positive"),
-				 errhint("Pass NULL for entries that never expire.")));
-	if (overflow || us > AC_TTL_MAX_US)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ttl must not be longer than 100 years"),
-				 errhint("Pass NULL for entries that never expire.")));
-	return (uint64) us * 1000;
 }
 
 /* Build an AcCacheInfo from a cache's definition. */
@@ -375,33 +341,6 @@ ac_info_by_name(const char *name)
 	return info;
 }
 
-/*
- * Ownership of a cache: the privileges of its accessor's owner as it is
- * now (REASSIGN OWNED fires no event trigger, so a copy may lag), or
- * superuser.
- */
-bool
-ac_owns_cache(Oid accessor)
-{
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(accessor));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		return superuser();
-	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
-	ReleaseSysCache(tup);
-	return has_privs_of_role(GetUserId(), owner);
-}
-
-void
-ac_check_owner_of(const char *name, Oid accessor)
-{
-	if (!ac_owns_cache(accessor))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of cache \"%s\"", name)));
-}
-
 void
 ac_check_owner(const AcCacheInfo *info)
 {
@@ -417,18 +356,6 @@ ac_check_fill(const AcCacheInfo *info)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("the fill function of cache \"%s\" does not exist", info->name),
 				 errhint("Drop the cache with atomiccache.drop_cache().")));
-}
-
-/* The names of the caches of this database, in the caller's memory. */
-List *
-ac_cache_names(void)
-{
-	List	   *names = NIL;
-	ListCell   *lc;
-
-	foreach(lc, ac_registry_all())
-		names = lappend(names, pstrdup(NameStr(((AcDefinition *) lfirst(lc))->name)));
-	return names;
 }
 
 /*

@@ -49,7 +49,7 @@ typedef struct AcCacheInfo
 } AcCacheInfo;
 
 extern uint64 ac_local_generation;
-extern uint64 ac_info_epoch;
+extern uint64 ac_info_version;
 
 extern void ac_cacheinfo_init(void);
 extern void ac_cacheinfo_xact_end(void);
@@ -57,10 +57,6 @@ extern bool ac_info_is_current(const AcCacheInfo *info);
 extern AcCacheInfo *ac_info_by_accessor(Oid accessor, bool missing_ok);
 extern AcCacheInfo *ac_info_by_name(const char *name);
 extern void ac_check_owner(const AcCacheInfo *info);
-extern bool ac_owns_cache(Oid accessor);
-extern void ac_check_owner_of(const char *name, Oid accessor);
 extern void ac_check_fill(const AcCacheInfo *info);
-extern List *ac_cache_names(void);
-extern uint64 ac_ttl_ns(Interval *ttl);
 
 #endif							/* AC_CACHEINFO_H */

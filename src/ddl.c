@@ -8,7 +8,7 @@
  * ProcedureCreate().  The SQL command CREATE FUNCTION ... LANGUAGE C needs
  * a superuser; ProcedureCreate() does not check the language's privilege,
  * so any role with EXECUTE on the fill function and CREATE on the schema
- * can make a cache, as README.md (Privileges) says.  Nobody else can make
+ * can make a cache, as README.md (Semantics, Privileges) says.  Nobody else can make
  * one (C functions need a superuser), and the accessor is safe to hand
  * out: it does nothing but serve its cache, and checks EXECUTE on the fill
  * function on every call (cached per role, and forgotten on every change
@@ -22,9 +22,9 @@
  * (DEPENDS ON EXTENSION, which pg_dump keeps).  Those are all the
  * dependencies, and pg_dump and pg_upgrade restore each of them.
  *
- * memoize keeps the function's OID: its definition moves to a new
- * function, fn_uncached (the fill), and the function becomes the
- * accessor; unmemoize moves the definition back.  Every function made
+ * memoize keeps the function's OID: its body moves to a new function,
+ * fn_uncached (the fill), and the function becomes the accessor;
+ * unmemoize moves the body back.  Every function made
  * here is first described by a ProcDef (named fields), then created.
  *
  * Nothing here runs as another role: the caller's privileges are checked,
@@ -73,16 +73,12 @@
 #include "compat.h"
 #include "ddl.h"
 #include "desc.h"
+#include "proc.h"
 #include "registry.h"
 #include "shmem.h"
 
 static void depend_on(Oid dependent_class, Oid dependent, Oid ref_class, Oid ref,
 					  DependencyType type);
-
-/* ---------------------------------------------------------------------
- * DDL
- * ---------------------------------------------------------------------
- */
 
 /*
  * Is this function usable as a fill function?  ERROR (42P13) if not.
@@ -163,8 +159,8 @@ check_cache_name(const char *name)
  * without CASCADE, DROP EXTENSION is refused anyway while caches exist
  * (their definitions are in the extension's schema).
  */
-static void
-accessor_depends_on_extension(Oid accessor)
+void
+ac_accessor_depends_on_extension(Oid accessor)
 {
 	depend_on(ProcedureRelationId, accessor, ExtensionRelationId,
 			  extension_oid(), DEPENDENCY_AUTO_EXTENSION);
@@ -228,16 +224,19 @@ check_no_temporary_dependency(Oid fn)
 }
 
 /*
- * The start of create_cache and memoize: attach, check the TTL, and fetch
- * a copy of the function's pg_proc row.
+ * The start of create_cache and memoize: attach, take the registry's lock,
+ * lock the function (in `mode`: memoize changes it, create_cache reads
+ * it), check the TTL, and fetch a copy of the function's pg_proc row, as
+ * the last transaction that changed it under a lock left it.
  */
 static HeapTuple
-ddl_begin(Oid fn, Interval *ttl)
+ddl_begin(Oid fn, Interval *ttl, LOCKMODE mode)
 {
 	HeapTuple	ptup;
 
 	ac_attach();
-	ac_registry_lock();
+	ac_registry_lock(true);
+	LockDatabaseObject(ProcedureRelationId, fn, 0, mode);
 	if (ttl)
 		(void) ac_ttl_ns(ttl);
 	ptup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(fn));
@@ -246,18 +245,6 @@ ddl_begin(Oid fn, Interval *ttl)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("function with OID %u does not exist", fn)));
 	return ptup;
-}
-
-/*
- * Accessors are at most PARALLEL RESTRICTED: they run in the leader only.
- * In a parallel worker, a wait for a fill of the same key by another
- * member of the lock group could never be told apart from a wait for the
- * leader, which waits for its workers.
- */
-char
-ac_accessor_parallel(char fill_parallel)
-{
-	return fill_parallel == PROPARALLEL_SAFE ? PROPARALLEL_RESTRICTED : fill_parallel;
 }
 
 /*
@@ -303,33 +290,6 @@ in_argnames(HeapTuple ptup)
 	if (!any || nin != p->pronargs)
 		return PointerGetDatum(NULL);
 	return PointerGetDatum(construct_array(in, nin, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/* Nullable array attributes of pg_proc, as ProcedureCreate wants them. */
-static Datum
-proc_attr(HeapTuple tup, int attno)
-{
-	bool		isnull;
-	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
-
-	return isnull ? PointerGetDatum(NULL) : d;
-}
-
-static char *
-proc_text(HeapTuple tup, int attno)
-{
-	bool		isnull;
-	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-static Node *
-proc_sqlbody(HeapTuple tup)
-{
-	char	   *s = proc_text(tup, Anum_pg_proc_prosqlbody);
-
-	return s ? stringToNode(s) : NULL;
 }
 
 /*
@@ -379,9 +339,9 @@ procdef_of(HeapTuple tup)
 	d.rettype = p->prorettype;
 	d.owner = p->proowner;
 	d.lang = p->prolang;
-	d.prosrc = proc_text(tup, Anum_pg_proc_prosrc);
-	d.probin = proc_text(tup, Anum_pg_proc_probin);
-	d.sqlbody = proc_sqlbody(tup);
+	d.prosrc = ac_proc_text(tup, Anum_pg_proc_prosrc);
+	d.probin = ac_proc_text(tup, Anum_pg_proc_probin);
+	d.sqlbody = ac_proc_sqlbody(tup);
 	d.kind = p->prokind;
 	d.secdef = p->prosecdef;
 	d.leakproof = p->proleakproof;
@@ -389,12 +349,12 @@ procdef_of(HeapTuple tup)
 	d.volatility = p->provolatile;
 	d.parallel = p->proparallel;
 	d.argtypes = &p->proargtypes;
-	d.allargtypes = proc_attr(tup, Anum_pg_proc_proallargtypes);
-	d.argmodes = proc_attr(tup, Anum_pg_proc_proargmodes);
-	d.argnames = proc_attr(tup, Anum_pg_proc_proargnames);
+	d.allargtypes = ac_proc_attr(tup, Anum_pg_proc_proallargtypes);
+	d.argmodes = ac_proc_attr(tup, Anum_pg_proc_proargmodes);
+	d.argnames = ac_proc_attr(tup, Anum_pg_proc_proargnames);
 	d.defaults = ac_proc_defaults(tup);
-	d.trftypes = proc_attr(tup, Anum_pg_proc_protrftypes);
-	d.config = proc_attr(tup, Anum_pg_proc_proconfig);
+	d.trftypes = ac_proc_attr(tup, Anum_pg_proc_protrftypes);
+	d.config = ac_proc_attr(tup, Anum_pg_proc_proconfig);
 	d.support = p->prosupport;
 	d.cost = p->procost;
 	d.rows = p->prorows;
@@ -402,7 +362,7 @@ procdef_of(HeapTuple tup)
 }
 
 /*
- * Make a definition that of an accessor: our C function, never STRICT
+ * Make a body an accessor's: our C function, never STRICT
  * (the fill's strictness applies at each call), never IMMUTABLE (its value
  * changes on invalidate), at most PARALLEL RESTRICTED, never LEAKPROOF
  * (the fill's body can be replaced by its owner; a leakproof accessor
@@ -419,8 +379,7 @@ procdef_make_accessor(ProcDef *d)
 	d->secdef = false;
 	d->leakproof = false;
 	d->strict = false;
-	d->volatility = d->volatility == PROVOLATILE_VOLATILE ?
-		PROVOLATILE_VOLATILE : PROVOLATILE_STABLE;
+	d->volatility = ac_accessor_volatility(d->volatility);
 	d->parallel = ac_accessor_parallel(d->parallel);
 	d->trftypes = PointerGetDatum(NULL);
 	d->config = PointerGetDatum(NULL);
@@ -452,7 +411,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	ProcDef		def;
 	Oid			defoid;
 
-	ptup = ddl_begin(fill, ttl);
+	ptup = ddl_begin(fill, ttl, AccessShareLock);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
 	check_fill_function(ptup);
 	check_no_temporary_dependency(fill);
@@ -492,7 +451,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	def.argnames = in_argnames(ptup);
 	def.rows = 0;
 	addr = procdef_create(&def, false);
-	accessor_depends_on_extension(addr.objectId);
+	ac_accessor_depends_on_extension(addr.objectId);
 	CommandCounterIncrement();
 
 	defoid = ac_registry_create(name, addr.objectId, fill, ttl, false, GetUserId());
@@ -547,7 +506,7 @@ ac_drop_cache(const char *name)
 	AcDefinition def;
 
 	ac_attach();
-	ac_registry_lock();
+	ac_registry_lock(true);
 	if (!ac_registry_by_name(name, &def))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -564,122 +523,12 @@ ac_drop_cache(const char *name)
 }
 
 /*
- * Give function `to` the owner of function `from`, and with_acl its ACL
- * too, with the shared dependencies on roles that go with them (so that
- * DROP ROLE sees them).  Without with_acl, an ACL `to` has goes to the new
- * owner as ALTER FUNCTION ... OWNER TO would give it.  Nothing is written
- * when nothing differs.
- */
-void
-ac_sync_proc_privileges(Oid from, Oid to, bool with_acl)
-{
-	Relation	rel = table_open(ProcedureRelationId, RowExclusiveLock);
-	HeapTuple	src = SearchSysCache1(PROCOID, ObjectIdGetDatum(from));
-	HeapTuple	dst = SearchSysCache1(PROCOID, ObjectIdGetDatum(to));
-
-	if (HeapTupleIsValid(src) && HeapTupleIsValid(dst))
-	{
-		Oid			owner = ((Form_pg_proc) GETSTRUCT(src))->proowner;
-		Oid			oldowner = ((Form_pg_proc) GETSTRUCT(dst))->proowner;
-		bool		srcnull,
-					dstnull;
-		Datum		srcacl = SysCacheGetAttr(PROCOID, src, Anum_pg_proc_proacl, &srcnull);
-		Datum		dstacl = SysCacheGetAttr(PROCOID, dst, Anum_pg_proc_proacl, &dstnull);
-		Datum		newacl;
-		bool		newnull;
-
-		if (with_acl)
-		{
-			newacl = srcacl;
-			newnull = srcnull;
-		}
-		else
-		{
-			newnull = dstnull;
-			newacl = dstnull || owner == oldowner ? dstacl :
-				PointerGetDatum(aclnewowner(DatumGetAclP(dstacl), oldowner, owner));
-		}
-		if (owner != oldowner || newnull != dstnull ||
-			(!newnull && !datumIsEqual(newacl, dstacl, false, -1)))
-		{
-			Datum		values[Natts_pg_proc];
-			bool		nulls[Natts_pg_proc];
-			bool		repl[Natts_pg_proc];
-			HeapTuple	newtup;
-			Oid		   *oldmembers = NULL;
-			Oid		   *newmembers = NULL;
-			int			noldmembers = 0;
-			int			nnewmembers = 0;
-
-			memset(repl, 0, sizeof(repl));
-			memset(nulls, 0, sizeof(nulls));
-			values[Anum_pg_proc_proacl - 1] = newacl;
-			nulls[Anum_pg_proc_proacl - 1] = newnull;
-			repl[Anum_pg_proc_proacl - 1] = true;
-			values[Anum_pg_proc_proowner - 1] = ObjectIdGetDatum(owner);
-			repl[Anum_pg_proc_proowner - 1] = true;
-			newtup = heap_modify_tuple(dst, RelationGetDescr(rel), values, nulls, repl);
-			CatalogTupleUpdate(rel, &newtup->t_self, newtup);
-			heap_freetuple(newtup);
-
-			if (owner != oldowner)
-				changeDependencyOnOwner(ProcedureRelationId, to, owner);
-			if (!dstnull)
-				noldmembers = aclmembers(DatumGetAclP(dstacl), &oldmembers);
-			if (!newnull)
-				nnewmembers = aclmembers(DatumGetAclP(newacl), &newmembers);
-			updateAclDependencies(ProcedureRelationId, to, 0, owner,
-								  noldmembers, oldmembers,
-								  nnewmembers, newmembers);
-			CommandCounterIncrement();
-		}
-	}
-	if (HeapTupleIsValid(src))
-		ReleaseSysCache(src);
-	if (HeapTupleIsValid(dst))
-		ReleaseSysCache(dst);
-	table_close(rel, RowExclusiveLock);
-}
-
-/*
- * The function a text names, as DROP FUNCTION takes it: "name(argtypes)",
- * or a name alone when only one function has it (resolved through
- * search_path unless qualified).  42883 when there is none, 42725 when the
- * name is overloaded.
- */
-Oid
-ac_function_by_name(const char *spec)
-{
-	List	   *names;
-	FuncCandidateList clist;
-
-	if (strchr(spec, '(') != NULL)
-		return DatumGetObjectId(DirectFunctionCall1(regprocedurein,
-													CStringGetDatum(spec)));
-	names = stringToQualifiedNameList(spec);
-	clist = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
-	if (clist == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("function \"%s\" does not exist", spec),
-				 errhint("Name the function with its argument types if it is not in search_path under that name, for example '%s(integer)'.",
-						 spec)));
-	if (clist->next != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-				 errmsg("function name \"%s\" is not unique", spec),
-				 errhint("Name the function with its argument types, for example '%s'.",
-						 format_procedure(clist->oid))));
-	return clist->oid;
-}
-
-/*
- * Replace the definition of function `target` (same name, namespace and
- * signature) by the one of `source`, or by the accessor when source is
- * invalid.  Keeps target's OID, owner and ACL.
+ * Replace the body of function `target` (same name, namespace and
+ * signature) by the one of `source`, or by the accessor's when source is
+ * NULL.  Keeps target's OID, owner and ACL.
  */
 static void
-replace_definition(HeapTuple target, HeapTuple source)
+replace_body(HeapTuple target, HeapTuple source)
 {
 	ProcDef		def = procdef_of(source ? source : target);
 	ProcDef		t = procdef_of(target);
@@ -773,77 +622,90 @@ check_memoizable(HeapTuple ptup)
 						  relies_on_immutable, &p->oid);
 }
 
+/*
+ * May the caller memoize this function?  It must be a plain function this
+ * role owns and may execute, in a permanent schema the role may create in,
+ * that memoize can change in place; not an accessor already.
+ */
+static void
+check_memoize(HeapTuple ptup)
+{
+	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
+	AclResult	aclresult;
+
+	if (ac_is_accessor(ptup))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("function %s is already served by a cache",
+						format_procedure(p->oid))));
+	check_fill_function(ptup);
+	if (!ac_proc_ownercheck(p->oid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, NameStr(p->proname));
+	check_memoizable(ptup);
+	check_no_temporary_dependency(p->oid);
+	if (isAnyTempNamespace(p->pronamespace))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot memoize temporary function %s", format_procedure(p->oid)),
+				 errdetail("It would be dropped at the end of the session, without its cache.")));
+	aclresult = ac_proc_aclcheck(p->oid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, NameStr(p->proname));
+	aclresult = ac_ns_aclcheck(p->pronamespace, GetUserId(), ACL_CREATE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(p->pronamespace));
+}
+
+/*
+ * The name of a memoized function's cache: the function's name; if that
+ * is taken already (an overload, a function of the same name in another
+ * schema), its qualified signature; if that is longer than a name may
+ * be, the function's name and OID.
+ */
+static char *
+memoized_cache_name(Form_pg_proc p)
+{
+	const char *name = NameStr(p->proname);
+	AcDefinition taken;
+	StringInfoData buf;
+	int			i;
+
+	if (!ac_registry_by_name(name, &taken))
+		return pstrdup(name);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s(",
+					 quote_qualified_identifier(get_namespace_name(p->pronamespace),
+												name));
+	for (i = 0; i < p->pronargs; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
+						 format_type_be(p->proargtypes.values[i]));
+	appendStringInfoChar(&buf, ')');
+	if (strlen(buf.data) < NAMEDATALEN)
+		return buf.data;
+	return psprintf("%.*s#%u", pg_mbcliplen(name, strlen(name), NAMEDATALEN - 12),
+					name, p->oid);
+}
+
 Oid
 ac_memoize(Oid fn, Interval *ttl)
 {
 	HeapTuple	ptup;
 	Form_pg_proc p;
-	char	   *name;
 	char	   *fillname;
 	char	   *cachename;
-	AclResult	aclresult;
 	ObjectAddress fill;
 	ProcDef		body;
-	AcDefinition taken;
 	Oid			defoid;
 
-	ptup = ddl_begin(fn, ttl);
+	ptup = ddl_begin(fn, ttl, AccessExclusiveLock);
 	p = (Form_pg_proc) GETSTRUCT(ptup);
-	name = pstrdup(NameStr(p->proname));
-	if (ac_is_accessor(ptup))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("function %s is already served by a cache",
-						format_procedure(fn))));
-	check_fill_function(ptup);
-	if (!ac_proc_ownercheck(fn, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FUNCTION, name);
-	check_memoizable(ptup);
-	check_no_temporary_dependency(fn);
-	if (isAnyTempNamespace(p->pronamespace))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot memoize temporary function %s", format_procedure(fn)),
-				 errdetail("It would be dropped at the end of the session, without its cache.")));
-	aclresult = ac_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FUNCTION, name);
-	aclresult = ac_ns_aclcheck(p->pronamespace, GetUserId(), ACL_CREATE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_SCHEMA, get_namespace_name(p->pronamespace));
-
-	/*
-	 * The cache is named after the function; an overload, or a function of
-	 * the same name in another schema, whose name is taken already gets its
-	 * qualified signature as its cache's name.
-	 */
-	if (strlen(name) < NAMEDATALEN && ac_registry_by_name(name, &taken))
-	{
-		StringInfoData buf;
-		int			i;
-
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "%s(",
-						 quote_qualified_identifier(get_namespace_name(p->pronamespace),
-													name));
-		for (i = 0; i < p->pronargs; i++)
-			appendStringInfo(&buf, "%s%s", i > 0 ? "," : "",
-							 format_type_be(p->proargtypes.values[i]));
-		appendStringInfoChar(&buf, ')');
-		cachename = buf.data;
-		/* too long to be a cache name: the function's name and OID */
-		if (strlen(cachename) >= NAMEDATALEN)
-			cachename = psprintf("%.*s#%u",
-								 pg_mbcliplen(name, strlen(name), NAMEDATALEN - 12),
-								 name, fn);
-	}
-	else
-		cachename = name;
-	fillname = psprintf("%s_uncached", name);
+	check_memoize(ptup);
+	cachename = memoized_cache_name(p);
+	fillname = psprintf("%s_uncached", NameStr(p->proname));
 	if (strlen(fillname) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("function name \"%s\" is too long to memoize", name),
+				 errmsg("function name \"%s\" is too long to memoize", NameStr(p->proname)),
 				 errdetail("The fill function would be called \"%s\".", fillname)));
 	check_name_free(cachename, fillname, p->pronamespace, &p->proargtypes);
 
@@ -855,15 +717,15 @@ ac_memoize(Oid fn, Interval *ttl)
 	ac_sync_proc_privileges(fn, fill.objectId, true);
 
 	/*
-	 * 2. the function itself becomes the accessor, same OID.  Its
+	 * 2. the function itself becomes the accessor, same OID.  Its cache's
 	 * definition depends on it and on the original body: DROP FUNCTION of
 	 * either is refused (2BP01) while the function is memoized, and
 	 * pg_dump creates both before the definition.
 	 */
-	replace_definition(ptup, NULL);
+	replace_body(ptup, NULL);
 	CommandCounterIncrement();
 	/* after ProcedureCreate, which replaces fn's dependencies */
-	accessor_depends_on_extension(fn);
+	ac_accessor_depends_on_extension(fn);
 	CommandCounterIncrement();
 
 	defoid = ac_registry_create(cachename, fn, fill.objectId, ttl, true,
@@ -888,7 +750,7 @@ ac_unmemoize(Oid fn)
 	 * fn and its cache are as the last committed transaction left them.
 	 */
 	ac_attach();
-	ac_registry_lock();
+	ac_registry_lock(true);
 	if (ac_registry_by_accessor(fn, &def))
 		LockDatabaseObject(ProcedureRelationId, def.oid, 0, AccessExclusiveLock);
 	LockDatabaseObject(ProcedureRelationId, fn, 0, AccessExclusiveLock);
@@ -908,7 +770,7 @@ ac_unmemoize(Oid fn)
 	if (!HeapTupleIsValid(target))
 		elog(ERROR, "cache lookup failed for function %u", fn);
 
-	replace_definition(target, source);
+	replace_body(target, source);
 	CommandCounterIncrement();
 	/* fn is no accessor any more: its cache and original body go */
 	deleteDependencyRecordsForSpecific(ProcedureRelationId, fn,
@@ -916,106 +778,4 @@ ac_unmemoize(Oid fn)
 									   ExtensionRelationId, extension_oid());
 	CommandCounterIncrement();
 	ac_drop_definition(def.oid, def.fill);
-}
-
-/*
- * ALTER EXTENSION atomiccache UPDATE from 0.1.0, whose registry was a
- * table: each row becomes a definition function, the accessor's
- * dependencies become those create_cache makes now (the definition's on
- * the accessor and the fill, the accessor's on the extension), and the
- * entries of the old uids become garbage (the caches come back empty, as
- * after a restore).  The update script drops the table afterwards.
- */
-void
-ac_migrate_registry(void)
-{
-	typedef struct OldRow
-	{
-		char	   *name;
-		int64		uid;
-		Oid			accessor;
-		Oid			fill;
-		bool		has_ttl;
-		Interval	ttl;
-		bool		memoized;
-	} OldRow;
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *rows = NIL;
-	ListCell   *lc;
-	int			guc_level;
-	uint64		i;
-
-	ac_attach();
-	ac_registry_lock();
-	guc_level = ac_spi_begin();
-	if (SPI_execute("SELECT r.name, r.uid, r.accessor::pg_catalog.oid,"
-					" r.fill::pg_catalog.oid, r.ttl, r.memoized"
-					" FROM atomiccache.registry r ORDER BY r.name",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read atomiccache.registry");
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-		OldRow	   *row = palloc0(sizeof(OldRow));
-		bool		isnull;
-		Datum		ttl;
-
-		row->name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
-		row->uid = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		row->accessor = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
-		row->fill = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
-		ttl = SPI_getbinval(tup, desc, 5, &isnull);
-		row->has_ttl = !isnull;
-		if (!isnull)
-			row->ttl = *DatumGetIntervalP(ttl);
-		row->memoized = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
-		rows = lappend(rows, row);
-		MemoryContextSwitchTo(spicxt);
-	}
-	ac_spi_end(guc_level);
-
-	foreach(lc, rows)
-	{
-		OldRow	   *row = lfirst(lc);
-		HeapTuple	atup = SearchSysCache1(PROCOID, ObjectIdGetDatum(row->accessor));
-		Oid			owner;
-		Oid			defoid;
-
-		/* entries of the old uid: garbage at commit */
-		ac_desc_drop_at_commit(row->uid);
-		if (!HeapTupleIsValid(atup))
-			continue;			/* dropped while triggers did not fire */
-		owner = ((Form_pg_proc) GETSTRUCT(atup))->proowner;
-		ReleaseSysCache(atup);
-		if (!SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(row->fill)))
-			continue;
-		if (strlen(row->name) >= NAMEDATALEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_NAME_TOO_LONG),
-					 errmsg("cache name \"%s\" is too long for atomiccache 0.2.0", row->name),
-					 errdetail("A cache name has at most %d bytes.", NAMEDATALEN - 1),
-					 errhint("Drop the cache (atomiccache.drop_cache) before the update, and create it again after it under a shorter name.")));
-
-		/* 0.1.0: the accessor depends on the fill and on the extension */
-		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
-										   DEPENDENCY_NORMAL,
-										   ProcedureRelationId, row->fill);
-		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->accessor,
-										   DEPENDENCY_NORMAL,
-										   ExtensionRelationId, extension_oid());
-		/* 0.1.0: the original body of a memoized function on the function */
-		deleteDependencyRecordsForSpecific(ProcedureRelationId, row->fill,
-										   DEPENDENCY_AUTO,
-										   ProcedureRelationId, row->accessor);
-		CommandCounterIncrement();
-		accessor_depends_on_extension(row->accessor);
-		CommandCounterIncrement();
-		defoid = ac_registry_create(row->name, row->accessor, row->fill,
-									row->has_ttl ? &row->ttl : NULL,
-									row->memoized, owner);
-		ac_desc_start_empty(defoid);
-	}
-	ac_desc_bump_ddl();
 }

@@ -34,6 +34,7 @@
 #include "utils/syscache.h"
 
 #include "desc.h"
+#include "proc.h"
 #include "registry.h"
 #include "shmem.h"
 #include "stats.h"
@@ -54,14 +55,14 @@ typedef enum PendingKind
 	PENDING_FORGET_DATABASE		/* at commit: ac_desc_forget_database */
 } PendingKind;
 
-typedef struct PendingRetire
+typedef struct PendingAction
 {
 	int64		uid;
 	int			level;
 	PendingKind kind;
-} PendingRetire;
+} PendingAction;
 
-static List *pending_retires = NIL;
+static List *pending_actions = NIL;
 
 /*
  * This transaction changed a fill function or a type some cache uses (it
@@ -316,12 +317,12 @@ static void
 at_xact_end(int64 uid, PendingKind kind)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	PendingRetire *pr = palloc(sizeof(PendingRetire));
+	PendingAction *pr = palloc(sizeof(PendingAction));
 
 	pr->uid = uid;
 	pr->level = GetCurrentTransactionNestLevel();
 	pr->kind = kind;
-	pending_retires = lappend(pending_retires, pr);
+	pending_actions = lappend(pending_actions, pr);
 	MemoryContextSwitchTo(old);
 }
 
@@ -342,19 +343,15 @@ ac_desc_created(int64 uid)
 	at_xact_end(uid, PENDING_CREATED);
 }
 
-/*
- * Every entry of the cache becomes absent when this transaction commits
- * (a change of its fill or of its types, seen by every backend then).
- */
 /* Was this cache created by the current transaction? */
 static bool
 created_here(int64 uid)
 {
 	ListCell   *lc;
 
-	foreach(lc, pending_retires)
+	foreach(lc, pending_actions)
 	{
-		PendingRetire *pr = lfirst(lc);
+		PendingAction *pr = lfirst(lc);
 
 		if (pr->uid == uid && pr->kind == PENDING_CREATED)
 			return true;
@@ -375,6 +372,11 @@ ac_desc_forget_database(void)
 	at_xact_end(0, PENDING_FORGET_DATABASE);
 }
 
+/*
+ * Every entry of the cache becomes absent when this transaction ends (a
+ * change of its fill or of its types: seen by every backend at commit;
+ * and at abort too, see apply_pending).
+ */
 void
 ac_desc_invalidate_at_commit(int64 uid)
 {
@@ -392,7 +394,7 @@ ac_desc_invalidate_at_commit(int64 uid)
  * dropped (no definition names it), so its slot can be reused.
  */
 static void
-apply_pending(PendingRetire *pr, bool commit)
+apply_pending(PendingAction *pr, bool commit)
 {
 	int			idx;
 	bool		drop;
@@ -460,10 +462,10 @@ ac_desc_xact_end(AcXactEnd how)
 	ListCell   *lc;
 
 	if (ac_descs != NULL && how != AC_XACT_PREPARE)
-		foreach(lc, pending_retires)
+		foreach(lc, pending_actions)
 			apply_pending(lfirst(lc), how == AC_XACT_COMMIT);
 	/* the list lived in TopTransactionContext, which goes away now */
-	pending_retires = NIL;
+	pending_actions = NIL;
 	ac_xact_invalidates = false;
 }
 
@@ -473,9 +475,9 @@ ac_desc_subxact_commit(int level)
 {
 	ListCell   *lc;
 
-	foreach(lc, pending_retires)
+	foreach(lc, pending_actions)
 	{
-		PendingRetire *pr = lfirst(lc);
+		PendingAction *pr = lfirst(lc);
 
 		if (pr->level >= level)
 			pr->level = level - 1;
@@ -492,8 +494,8 @@ ac_desc_pre_prepare(void)
 	ListCell   *lc;
 	bool		blocks = false;
 
-	foreach(lc, pending_retires)
-		if (((PendingRetire *) lfirst(lc))->kind != PENDING_CREATED)
+	foreach(lc, pending_actions)
+		if (((PendingAction *) lfirst(lc))->kind != PENDING_CREATED)
 			blocks = true;
 	if (blocks)
 		ereport(ERROR,
@@ -508,15 +510,15 @@ ac_desc_subxact_abort(int level)
 {
 	ListCell   *lc;
 
-	foreach(lc, pending_retires)
+	foreach(lc, pending_actions)
 	{
-		PendingRetire *pr = lfirst(lc);
+		PendingAction *pr = lfirst(lc);
 
 		if (pr->level >= level)
 		{
 			if (ac_descs != NULL)
 				apply_pending(pr, false);
-			pending_retires = foreach_delete_current(pending_retires, lc);
+			pending_actions = foreach_delete_current(pending_actions, lc);
 		}
 	}
 }
@@ -525,11 +527,47 @@ ac_desc_subxact_abort(int level)
  * Zero the counters of cache uid of this database, if it has a descriptor
  * (none is claimed for it: a cache never used has no counters).
  */
-void
-ac_desc_reset_stats(int64 uid)
+static void
+reset_stats(int64 uid)
 {
 	int			idx = desc_lookup(MyDatabaseId, (uint64) uid);
 
 	if (idx >= 0)
 		ac_stats_reset(idx);
+}
+
+/*
+ * reset_stats(name): the counters of the cache (its owner's right);
+ * reset_stats() (name NULL): those of every cache of this database the
+ * caller owns.
+ */
+void
+ac_reset_stats(const char *name)
+{
+	ac_attach();
+	if (name != NULL)
+	{
+		AcDefinition def;
+
+		if (!ac_registry_by_name(name, &def))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("cache \"%s\" does not exist", name),
+					 errhint("The caches of this database are listed in atomiccache.caches.")));
+		ac_check_owner_of(NameStr(def.name), def.accessor);
+		reset_stats(def.oid);
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, ac_registry_all())
+		{
+			AcDefinition *def = lfirst(lc);
+
+			if (ac_owns_cache(def->accessor))
+				reset_stats(def->oid);
+		}
+	}
+
 }

@@ -12,6 +12,18 @@
 #ifndef AC_DESC_H
 #define AC_DESC_H
 
+#include "shmem.h"
+
+/*
+ * The generation of a cache's entries now (invalidate_all moves it on):
+ * part of every key image, read without a lock.
+ */
+static inline uint64
+ac_desc_generation(int desc_idx)
+{
+	return pg_atomic_read_u64(&ac_descs[desc_idx].generation);
+}
+
 typedef enum AcXactEnd
 {
 	AC_XACT_COMMIT,
@@ -25,7 +37,7 @@ extern int	ac_desc_index(Oid dbid, uint64 uid);
 extern void ac_desc_bump_ddl(void);
 extern void ac_desc_start_empty(Oid defoid);
 extern void ac_desc_invalidate_all(int desc_idx);
-extern void ac_desc_reset_stats(int64 uid);
+extern void ac_reset_stats(const char *name);
 
 extern void ac_desc_created(int64 uid);
 extern void ac_desc_drop_at_commit(int64 uid);

@@ -9,6 +9,8 @@
  * with pg_event_trigger_*() through the pinned SPI of registry.c; nothing
  * else of theirs runs SQL.
  *
+ *	- ddl_command_start (ac_events_ddl_start): before a DROP, remember the
+ *	  caches; before a GRANT, REVOKE or ALTER of functions, lock theirs.
  *	- sql_drop (ac_events_sql_drop): a dropped definition drops its cache
  *	  at commit; an accessor left without one by a cascade goes too.
  *	- ddl_command_end (ac_events_ddl_end): replaced accessors end their
@@ -30,6 +32,7 @@
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
@@ -53,8 +56,10 @@
 #include "ddl.h"
 #include "desc.h"
 #include "events.h"
+#include "proc.h"
 #include "registry.h"
 #include "shmem.h"
+#include "spi.h"
 
 /* Does type t use one of the types in changed (as itself, its base
  * type, its element type, a range's subtype or a column)? */
@@ -133,8 +138,7 @@ sync_accessor_attributes(Oid accessor, Oid fill)
 
 	if (!HeapTupleIsValid(ftup))
 		return;
-	vol = ((Form_pg_proc) GETSTRUCT(ftup))->provolatile == PROVOLATILE_VOLATILE ?
-		PROVOLATILE_VOLATILE : PROVOLATILE_STABLE;
+	vol = ac_accessor_volatility(((Form_pg_proc) GETSTRUCT(ftup))->provolatile);
 	par = ac_accessor_parallel(((Form_pg_proc) GETSTRUCT(ftup))->proparallel);
 	ReleaseSysCache(ftup);
 	atup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(accessor));
@@ -387,11 +391,21 @@ command_functions(Node *parsetree, bool *all)
 	return fns;
 }
 
+static int
+definition_cmp(const ListCell *a, const ListCell *b)
+{
+	Oid			x = ((AcDefinition *) lfirst(a))->oid;
+	Oid			y = ((AcDefinition *) lfirst(b))->oid;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /*
  * The ddl_command_start event trigger.
  *
  *	- Before a DROP (which may cascade to definitions), remember the
- *	  caches (watch_caches).
+ *	  caches (watch_caches), after the cache DDL in progress, which the
+ *	  registry's lock waits for.
  *	- Before a command that changes the privileges, owner or attributes
  *	  of functions, lock the caches they belong to until the transaction
  *	  ends.  The ddl_command_end trigger copies privileges between the
@@ -409,19 +423,39 @@ ac_events_ddl_start(Node *parsetree)
 	ListCell   *lc;
 	bool		all;
 
+	if (!OidIsValid(get_namespace_oid("atomiccache", true)))
+		return;					/* the extension is being dropped */
+
 	/* DROP, and ALTER TABLE/TYPE ... DROP COLUMN, which cascades too */
 	if (IsA(parsetree, DropStmt) || IsA(parsetree, DropOwnedStmt) ||
 		IsA(parsetree, AlterTableStmt))
 	{
+		/* after cache DDL in progress: the watch then includes its cache */
+		ac_registry_lock(false);
 		watch_caches();
 		return;
 	}
 	fns = command_functions(parsetree, &all);
+	if (fns == NIL && !all)
+		return;
+	ac_registry_lock(false);
+
+	/*
+	 * The functions themselves (GRANT takes no lock on them: it would
+	 * update a row that memoize changes), then the caches they belong to,
+	 * each in OID order, so that two such commands never wait for each
+	 * other in a circle.
+	 */
+	list_sort(fns, list_oid_cmp);
+	foreach(lc, fns)
+		LockDatabaseObject(ProcedureRelationId, lfirst_oid(lc), 0,
+						   RowExclusiveLock);
 	if (all)
 		defs = ac_registry_all();
 	else
 		foreach(lc, fns)
 			defs = list_concat(defs, ac_registry_of_function(lfirst_oid(lc)));
+	list_sort(defs, definition_cmp);
 	foreach(lc, defs)
 		LockDatabaseObject(ProcedureRelationId, ((AcDefinition *) lfirst(lc))->oid,
 						   0, ShareUpdateExclusiveLock);

@@ -44,7 +44,8 @@
 /*
  * Sweep until bytes_used + need <= limit or the hand has gone twice
  * around the table.  Returns whether the bytes fit now.  Must be called
- * outside a read section and with no LWLock held.  Does not ERROR.
+ * outside a read section and with no LWLock held.  Raises no ERROR of its
+ * own (ac_reclaim can pass one on).
  */
 static bool
 evict(Size need, uint64 limit)
@@ -106,7 +107,8 @@ evict(Size need, uint64 limit)
  * InvalidDsaPointer when the bytes cannot be had: more than the limit,
  * nothing left to evict, or the operating system refusing a new segment.
  * The caller must hold no LWLock, be outside a read section and outside a
- * critical section.  Does not ERROR.
+ * critical section.  Raises no ERROR of its own (ac_reclaim can pass one
+ * on).
  */
 dsa_pointer
 ac_alloc(Size size)

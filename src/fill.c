@@ -137,9 +137,9 @@ ac_fill_release_all(void)
 	ac_fill_release(0);
 }
 
-/* Make room on the pin stack; call before entering a read section. */
-void
-ac_fill_make_room(void)
+/* Make room on both stacks; call before entering a read section. */
+static void
+fill_make_room(void)
 {
 	stack_reserve(&pinned);
 	stack_reserve(&held);
@@ -149,7 +149,7 @@ ac_fill_make_room(void)
  * Pin an entry found in the current read section, end the section, and
  * sleep until its fill is done; the pin is on the backend's stack, so an
  * ERROR or FATAL meanwhile releases it.  Returns the state word (a REMOVED
- * word carries the state it was removed from).  ac_fill_make_room() must
+ * word carries the state it was removed from).  fill_make_room() must
  * have been called before the read section.
  */
 static uint64
@@ -427,8 +427,8 @@ step_hit(GetCall *g, AcEntry *e, uint64 st)
 static bool
 step_wait(GetCall *g, AcEntry *e, uint64 st)
 {
-	if ((int) AC_OWNER_SLOT(st) == ac_my_slotno &&
-		AC_OWNER_SESSION(st) == (uint32) ac_my_session)
+	if ((int) AC_FILLER_SLOT(st) == ac_my_slotno &&
+		AC_FILLER_SESSION(st) == (uint32) ac_my_session)
 	{
 		ac_read_end();
 		ac_recursion_error(g->call->cache_name);
@@ -607,7 +607,7 @@ ac_fill_contains(StringInfo key, uint64 hash)
 
 /*
  * invalidate(): remove the key's entry, after the fill in progress if
- * there is one (README.md, SQL API).  True if a ready (or failed),
+ * there is one (README.md, Reference).  True if a ready (or failed),
  * unexpired entry was removed; counted as an invalidation of the cache.
  */
 bool
@@ -621,7 +621,7 @@ ac_fill_invalidate(StringInfo key, uint64 hash, const char *cache_name,
 		AcEntry    *e;
 		uint64		st;
 
-		ac_fill_make_room();
+		fill_make_room();
 		ac_read_begin();
 		e = ac_table_find(hash, key->data, key->len);
 		if (e == NULL)

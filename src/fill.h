@@ -36,7 +36,6 @@ typedef struct AcFillCall
 extern void ac_fill_init(void);
 extern void ac_fill_release_all(void);
 extern void ac_fill_release(int min_level);
-extern void ac_fill_make_room(void);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 extern Datum ac_fill_uncached(AcFillCall *call, bool *isnull);
 extern bool ac_fill_contains(StringInfo key, uint64 hash);

@@ -22,7 +22,9 @@
 #include "utils/timestamp.h"
 
 #include "cacheinfo.h"
+#include "desc.h"
 #include "key.h"
+#include "proc.h"
 #include "registry.h"
 #include "shmem.h"
 #include "stats.h"
@@ -211,7 +213,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("cache name must not be NULL")));
 	info = ac_info_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	if (!has_privs_of_role(GetUserId(), info->owner) &&
+	if (!ac_owns_cache(info->accessor) &&
 		!has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -223,7 +225,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	es.desc_idx = info->desc_idx;
 	es.uid = (uint64) info->uid;
 	es.fill_version = info->fill_version;
-	es.generation = pg_atomic_read_u64(&ac_descs[info->desc_idx].generation);
+	es.generation = ac_desc_generation(info->desc_idx);
 	es.now = ac_now_ns();
 	es.found = NIL;
 	now_wall = GetCurrentTimestamp();

@@ -90,7 +90,7 @@ ac_key_hash(StringInfo buf)
 	return hash_bytes_extended((const unsigned char *) buf->data, buf->len, 0);
 }
 
-/* Output one value of a type, as text; NULL as "NULL". */
+/* Output one (non-NULL) value of a type, as text. */
 static void
 append_value(StringInfo out, Oid type, Datum value)
 {

@@ -16,7 +16,8 @@
 typedef enum AcMemResult
 {
 	AC_MEM_OK,
-	AC_MEM_TOO_BIG,				/* more than the budget: never fits */
+	AC_MEM_TOO_BIG,				/* more than the budget: does not fit now
+								 * (nor ever, unless the budget grows) */
 	AC_MEM_FULL,				/* no room now: evict, then try again */
 	AC_MEM_AREA_FULL			/* the area cannot grow: evict more */
 } AcMemResult;

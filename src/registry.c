@@ -72,6 +72,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
+#include "common/int.h"
 #include "commands/extension.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -83,6 +84,7 @@
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
 
+#include "proc.h"
 #include "registry.h"
 
 /* The columns of a definition, in the order of its SELECT list. */
@@ -93,8 +95,8 @@
 #define Natts_definition			4
 
 /* The schema of the extension, InvalidOid if it is not installed. */
-Oid
-ac_registry_namespace(bool missing_ok)
+static Oid
+registry_namespace(bool missing_ok)
 {
 	return get_namespace_oid("atomiccache", missing_ok);
 }
@@ -111,7 +113,7 @@ cache_type(Oid nsp)
 bool
 ac_registry_has_signature(const oidvector *args)
 {
-	Oid			ours = ac_registry_namespace(true);
+	Oid			ours = registry_namespace(true);
 
 	return args->dim1 == 1 && OidIsValid(ours) &&
 		args->values[0] == cache_type(ours);
@@ -125,7 +127,7 @@ bool
 ac_registry_is_definition(Oid nsp, const oidvector *args)
 {
 	return ac_registry_has_signature(args) &&
-		nsp == ac_registry_namespace(false);
+		nsp == registry_namespace(false);
 }
 
 /* The query of a definition's body, or NULL if it has no such body. */
@@ -225,8 +227,8 @@ report_damaged(const AcDefinition *def)
  * Read the definition function defoid.  False if it is not one (or was
  * damaged: skipped here, reported by the lookups by name).
  */
-bool
-ac_registry_read(Oid defoid, AcDefinition *def)
+static bool
+registry_read(Oid defoid, AcDefinition *def)
 {
 	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(defoid));
 	ReadResult	r;
@@ -242,7 +244,7 @@ ac_registry_read(Oid defoid, AcDefinition *def)
 bool
 ac_registry_by_name(const char *name, AcDefinition *def)
 {
-	Oid			nsp = ac_registry_namespace(false);
+	Oid			nsp = registry_namespace(false);
 	Oid			argtype = cache_type(nsp);
 	oidvector  *args = buildoidvector(&argtype, 1);
 	HeapTuple	tup;
@@ -259,40 +261,6 @@ ac_registry_by_name(const char *name, AcDefinition *def)
 	if (r == READ_DAMAGED)
 		report_damaged(def);
 	return r == READ_OK;
-}
-
-/*
- * Call fn for each row of pg_depend about object (classid, objid): the
- * rows of the objects that depend on it (referenced: through pg_depend's
- * index on the referenced object), or of those it depends on (through the
- * index on the dependent one).  Stops when fn returns true, and returns
- * whether it did.  Every scan of pg_depend in the extension goes here.
- */
-bool
-ac_depend_scan(bool referenced, Oid classid, Oid objid,
-			   bool (*fn) (Form_pg_depend, void *), void *arg)
-{
-	Relation	rel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		done = false;
-
-	rel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0],
-				referenced ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1],
-				referenced ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
-				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel,
-							  referenced ? DependReferenceIndexId : DependDependerIndexId,
-							  true, NULL, 2, key);
-	while (!done && HeapTupleIsValid(tup = systable_getnext(scan)))
-		done = fn((Form_pg_depend) GETSTRUCT(tup), arg);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return done;
 }
 
 typedef struct DependentFunctions
@@ -336,7 +304,7 @@ match_accessor(Oid defoid, void *arg)
 {
 	ByAccessor *ba = arg;
 
-	return ac_registry_read(defoid, ba->def) && ba->def->accessor == ba->accessor;
+	return registry_read(defoid, ba->def) && ba->def->accessor == ba->accessor;
 }
 
 /*
@@ -360,7 +328,7 @@ collect(Oid defoid, void *arg)
 	List	  **defs = arg;
 	AcDefinition def;
 
-	if (ac_registry_read(defoid, &def))
+	if (registry_read(defoid, &def))
 	{
 		AcDefinition *copy = palloc(sizeof(AcDefinition));
 
@@ -382,7 +350,7 @@ collect_member(Oid defoid, void *arg)
 	ByMember   *bm = arg;
 	AcDefinition def;
 
-	if (ac_registry_read(defoid, &def) &&
+	if (registry_read(defoid, &def) &&
 		(def.accessor == bm->fn || def.fill == bm->fn))
 	{
 		AcDefinition *copy = palloc(sizeof(AcDefinition));
@@ -403,7 +371,7 @@ ac_registry_of_function(Oid fn)
 	ByMember	bm;
 	AcDefinition def;
 
-	if (ac_registry_read(fn, &def))
+	if (registry_read(fn, &def))
 	{
 		AcDefinition *copy = palloc(sizeof(AcDefinition));
 
@@ -424,7 +392,7 @@ List *
 ac_registry_all(void)
 {
 	List	   *defs = NIL;
-	Oid			nsp = ac_registry_namespace(true);
+	Oid			nsp = registry_namespace(true);
 
 	if (OidIsValid(nsp))
 		(void) scan_dependent_functions(TypeRelationId, cache_type(nsp),
@@ -433,18 +401,28 @@ ac_registry_all(void)
 }
 
 /*
- * One DDL of caches at a time per database, until the transaction ends:
- * two create_cache of one name must not both find it free (the loser would
- * get pg_proc's unique-index error instead of 42710).  Readers take no
- * lock: SHARE ROW EXCLUSIVE conflicts only with itself and stronger modes.
- * The lock is taken before the name is looked up, and taking it accepts
- * the invalidations of what the holder before committed.
+ * The registry's lock (a lock on the schema atomiccache as an object),
+ * held until the transaction ends, and the first lock of every command
+ * that changes caches, so that they all take their locks in one order:
+ * this one, then definitions (in OID order), then functions.
+ *
+ *	- Cache DDL (create_cache, drop_cache, memoize, unmemoize, the update
+ *	  from 0.1.0) takes it SHARE ROW EXCLUSIVE (cache_ddl): one at a time
+ *	  per database; two create_cache of one name cannot both find it free
+ *	  (the loser would get pg_proc's unique-index error, not 42710).
+ *	- DDL that may drop or change the functions of caches (DROP, ALTER
+ *	  TABLE, GRANT, REVOKE, ALTER FUNCTION: events.c, at its start) takes
+ *	  it ROW EXCLUSIVE: such commands run together, but not with cache
+ *	  DDL, which they wait for (and which waits for them).
+ *	- Readers (calls, the view) take no lock.
+ *
+ * Taking it accepts the invalidations of what the holder before committed.
  */
 void
-ac_registry_lock(void)
+ac_registry_lock(bool cache_ddl)
 {
-	LockDatabaseObject(NamespaceRelationId, ac_registry_namespace(false), 0,
-					   ShareRowExclusiveLock);
+	LockDatabaseObject(NamespaceRelationId, registry_namespace(false), 0,
+					   cache_ddl ? ShareRowExclusiveLock : RowExclusiveLock);
 }
 
 static TargetEntry *
@@ -465,7 +443,7 @@ Oid
 ac_registry_create(const char *name, Oid accessor, Oid fill,
 				   const Interval *ttl, bool memoized, Oid owner)
 {
-	Oid			nsp = ac_registry_namespace(false);
+	Oid			nsp = registry_namespace(false);
 	Oid			argtype = cache_type(nsp);
 	Query	   *q = makeNode(Query);
 	Interval   *ttlcopy = NULL;
@@ -552,46 +530,6 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 	return addr.objectId;
 }
 
-static char *
-proc_text(HeapTuple tup, int attno)
-{
-	bool		isnull;
-	Datum		d = SysCacheGetAttr(PROCOID, tup, attno, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(d);
-}
-
-/*
- * The only SQL atomiccache runs for itself: the event triggers' reads of
- * pg_event_trigger_*() (events.c), and once the update from 0.1.0
- * reading its registry table (ddl.c).  Each runs with SPI, search_path
- * pinned to "pg_catalog, pg_temp" for the statement (pg_temp is searched
- * for relations and types only, never for functions or operators), so
- * that nothing a role can create (a look-alike function in its own
- * schema, or in public) is ever resolved, whoever runs the command.  An
- * ERROR in between is cleaned up by the (sub)transaction abort, which
- * unwinds the GUC nest level.
- */
-int
-ac_spi_begin(void)
-{
-	int			guc_level = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	return guc_level;
-}
-
-void
-ac_spi_end(int guc_level)
-{
-	SPI_finish();
-	AtEOXact_GUC(true, guc_level);
-}
-
 /* Is there, as of now, a definition with this uid (OID)? */
 bool
 ac_registry_exists(int64 uid)
@@ -599,31 +537,45 @@ ac_registry_exists(int64 uid)
 	AcDefinition def;
 
 	return uid > 0 && uid <= (int64) PG_UINT32_MAX &&
-		ac_registry_read((Oid) uid, &def);
-}
-
-/* The default expressions of a function's trailing arguments. */
-List *
-ac_proc_defaults(HeapTuple tup)
-{
-	char	   *s = proc_text(tup, Anum_pg_proc_proargdefaults);
-
-	return s ? castNode(List, stringToNode(s)) : NIL;
+		registry_read((Oid) uid, &def);
 }
 
 /*
- * Is this function an accessor: our C function atomiccache_accessor?
- * (Only create_cache and memoize can make one without being a superuser:
- * CREATE FUNCTION ... LANGUAGE C needs a superuser.)
+ * A TTL in nanoseconds, counted as EXTRACT(EPOCH FROM ttl) counts an
+ * interval: a year is 365.25 days, a month of the remaining months 30
+ * days, a day 24 hours (the clock is monotonic, not a calendar).  At most
+ * 100 years: longer than any server runs, and far from the overflow of
+ * filled_at + ttl in nanoseconds; NULL is the way to say "never".
  */
-bool
-ac_is_accessor(HeapTuple ptup)
-{
-	Form_pg_proc p = (Form_pg_proc) GETSTRUCT(ptup);
-	char	   *src;
+#define AC_USECS_PER_YEAR	INT64CONST(31557600000000)	/* 365.25 days */
+#define AC_TTL_MAX_US		(100 * AC_USECS_PER_YEAR)
 
-	if (p->prolang != ClanguageId)
-		return false;
-	src = proc_text(ptup, Anum_pg_proc_prosrc);
-	return src != NULL && strcmp(src, "atomiccache_accessor") == 0;
+uint64
+ac_ttl_ns(Interval *ttl)
+{
+	int64		us;
+	int64		days_us;
+	int64		years_us;
+	int64		months_us;
+	bool		overflow;
+
+	overflow = pg_mul_s64_overflow((int64) ttl->day, USECS_PER_DAY, &days_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month / MONTHS_PER_YEAR),
+							AC_USECS_PER_YEAR, &years_us) ||
+		pg_mul_s64_overflow((int64) (ttl->month % MONTHS_PER_YEAR),
+							DAYS_PER_MONTH * USECS_PER_DAY, &months_us) ||
+		pg_add_s64_overflow(ttl->time, days_us, &us) ||
+		pg_add_s64_overflow(us, years_us, &us) ||
+		pg_add_s64_overflow(us, months_us, &us);
+	if (!overflow && us <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive"),
+				 errhint("Pass NULL for entries that never expire.")));
+	if (overflow || us > AC_TTL_MAX_US)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must not be longer than 100 years"),
+				 errhint("Pass NULL for entries that never expire.")));
+	return (uint64) us * 1000;
 }

@@ -12,8 +12,6 @@
 #ifndef AC_REGISTRY_H
 #define AC_REGISTRY_H
 
-#include "access/htup.h"
-#include "catalog/pg_depend.h"
 #include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
@@ -33,26 +31,18 @@ typedef struct AcDefinition
 /* The identity of definition functions in pg_event_trigger_dropped_objects */
 #define AC_DEFINITION_ARGS	"(atomiccache.cache)"
 
-extern Oid	ac_registry_namespace(bool missing_ok);
 extern bool ac_registry_has_signature(const oidvector *args);
 extern bool ac_registry_is_definition(Oid nsp, const oidvector *args);
-extern bool ac_registry_read(Oid defoid, AcDefinition *def);
 extern bool ac_registry_by_name(const char *name, AcDefinition *def);
 extern bool ac_registry_by_accessor(Oid accessor, AcDefinition *def);
 extern List *ac_registry_all(void);
 extern List *ac_registry_of_function(Oid fn);
-extern void ac_registry_lock(void);
+extern void ac_registry_lock(bool cache_ddl);
 extern Oid	ac_registry_create(const char *name, Oid accessor, Oid fill,
 							   const Interval *ttl, bool memoized, Oid owner);
 extern bool ac_registry_exists(int64 uid);
+extern uint64 ac_ttl_ns(Interval *ttl);
 
-extern bool ac_depend_scan(bool referenced, Oid classid, Oid objid,
-						   bool (*fn) (Form_pg_depend, void *), void *arg);
 
-extern bool ac_is_accessor(HeapTuple ptup);
-extern List *ac_proc_defaults(HeapTuple tup);
-
-extern int	ac_spi_begin(void);
-extern void ac_spi_end(int guc_level);
 
 #endif							/* AC_REGISTRY_H */

@@ -99,28 +99,12 @@ bucket_count(void)
 	return n;
 }
 
-/* Create the area and the shared header.  Caller holds AddinShmemInitLock. */
+/* The shared header's fields, locks and condition variables. */
 static void
-create_shared_state(AcControl *ctl)
+init_header(AcShared *sh, int tranche_id)
 {
-	dsa_pointer sp;
-	AcShared   *sh;
-	pg_atomic_uint64 *buckets;
-	AcBackendSlot *slots;
-	AcCacheDesc *descs;
-	uint32		i;
 	int			j;
 
-	ctl->tranche_id = LWLockNewTrancheId();
-	LWLockRegisterTranche(ctl->tranche_id, AC_TRANCHE_NAME);
-	if (ac_area != NULL)
-		dsa_detach(ac_area);	/* left by a failed earlier attempt */
-	ac_area = dsa_create(ctl->tranche_id);
-	dsa_pin(ac_area);
-	dsa_pin_mapping(ac_area);
-
-	sp = dsa_allocate0(ac_area, sizeof(AcShared));
-	sh = dsa_get_address(ac_area, sp);
 	pg_atomic_init_u64(&sh->global_epoch, 1);
 	pg_atomic_init_u64(&sh->session_counter, 0);
 	pg_atomic_init_u64(&sh->retired, InvalidDsaPointer);
@@ -134,12 +118,20 @@ create_shared_state(AcControl *ctl)
 	pg_atomic_init_u64(&sh->blocked_limit, 0);
 	sh->nbuckets = bucket_count();
 	sh->nslots = ProcGlobal->allProcCount;
-	LWLockInitialize(&sh->reclaim_lock, ctl->tranche_id);
-	LWLockInitialize(&sh->desc_lock, ctl->tranche_id);
+	LWLockInitialize(&sh->reclaim_lock, tranche_id);
+	LWLockInitialize(&sh->desc_lock, tranche_id);
 	for (j = 0; j < AC_NPARTITIONS; j++)
-		LWLockInitialize(&sh->partition_locks[j], ctl->tranche_id);
+		LWLockInitialize(&sh->partition_locks[j], tranche_id);
 	for (j = 0; j < AC_NCVS; j++)
 		ConditionVariableInit(&sh->cvs[j]);
+}
+
+/* The bucket heads, all empty. */
+static void
+init_buckets(AcShared *sh)
+{
+	pg_atomic_uint64 *buckets;
+	uint32		i;
 
 	sh->buckets = dsa_allocate_extended(ac_area,
 										sizeof(pg_atomic_uint64) * sh->nbuckets,
@@ -147,8 +139,15 @@ create_shared_state(AcControl *ctl)
 	buckets = dsa_get_address(ac_area, sh->buckets);
 	for (i = 0; i < sh->nbuckets; i++)
 		pg_atomic_init_u64(&buckets[i], InvalidDsaPointer);
+}
 
-	/* slots start on a cache line: each backend writes only its own */
+/* The backend slots, each starting on a cache line (only its backend writes it). */
+static void
+init_slots(AcShared *sh)
+{
+	AcBackendSlot *slots;
+	uint32		i;
+
 	sh->slots = dsa_allocate_extended(ac_area,
 									  sizeof(AcBackendSlot) * sh->nslots + PG_CACHE_LINE_SIZE,
 									  DSA_ALLOC_HUGE | DSA_ALLOC_ZERO);
@@ -159,6 +158,8 @@ create_shared_state(AcControl *ctl)
 							   sh->slots_offset);
 	for (i = 0; i < sh->nslots; i++)
 	{
+		int			j;
+
 		pg_atomic_init_u64(&slots[i].epoch, 0);
 		pg_atomic_init_u64(&slots[i].session, 0);
 		pg_atomic_init_u32(&slots[i].waiting_for, 0);
@@ -171,6 +172,14 @@ create_shared_state(AcControl *ctl)
 				pg_atomic_init_u64(&slots[i].stats[j].c[k], 0);
 		}
 	}
+}
+
+/* The cache descriptors, all free. */
+static void
+init_descs(AcShared *sh)
+{
+	AcCacheDesc *descs;
+	uint32		i;
 
 	sh->descs = dsa_allocate_extended(ac_area,
 									  sizeof(AcCacheDesc) * AC_MAX_CACHES,
@@ -190,6 +199,29 @@ create_shared_state(AcControl *ctl)
 		for (k = 0; k < AC_NCOUNTERS; k++)
 			pg_atomic_init_u64(&descs[i].shared_row.c[k], 0);
 	}
+}
+
+/* Create the area and the shared header.  Caller holds AddinShmemInitLock. */
+static void
+create_shared_state(AcControl *ctl)
+{
+	dsa_pointer sp;
+	AcShared   *sh;
+
+	ctl->tranche_id = LWLockNewTrancheId();
+	LWLockRegisterTranche(ctl->tranche_id, AC_TRANCHE_NAME);
+	if (ac_area != NULL)
+		dsa_detach(ac_area);	/* left by a failed earlier attempt */
+	ac_area = dsa_create(ctl->tranche_id);
+	dsa_pin(ac_area);
+	dsa_pin_mapping(ac_area);
+
+	sp = dsa_allocate0(ac_area, sizeof(AcShared));
+	sh = dsa_get_address(ac_area, sp);
+	init_header(sh, ctl->tranche_id);
+	init_buckets(sh);
+	init_slots(sh);
+	init_descs(sh);
 
 	ctl->area_handle = dsa_get_handle(ac_area);
 	ctl->shared = sp;

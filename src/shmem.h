@@ -82,8 +82,10 @@ typedef struct AcStatRow
 
 /*
  * A cache descriptor: the shared, lock-free readable state of one cache.
- * Found by (dbid, uid) in an open-addressed array; a slot once claimed is
- * never given to another cache, so a backend may keep a pointer to it.
+ * Found by (dbid, uid) in an open-addressed array (desc.c); the
+ * descriptor of a dropped cache is given to another once no entry names
+ * it, so a backend checks the uid of a descriptor it keeps (see
+ * ac_info_is_current).
  *
  * uid is written (under desc_lock) before dbid is published with a write
  * barrier; readers check dbid then uid.  generation is bumped with

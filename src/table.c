@@ -454,7 +454,9 @@ push_retired(dsa_pointer head, AcEntry *tail)
 
 /*
  * Free what can be freed of the retired entries.  Runs on slow paths;
- * skips the work if another backend is reclaiming.  Does not ERROR.
+ * skips the work if another backend is reclaiming.  May ERROR (in
+ * dsa_free); then nothing retired is lost: what was not freed goes back
+ * on the stack.
  */
 void
 ac_reclaim(void)

@@ -54,16 +54,11 @@ typedef enum AcState
 } AcState;
 
 #define AC_STATE(w)			((uint32) ((w) & 0xFF))
-#define AC_OWNER_SLOT(w)	((uint32) (((w) >> 8) & 0xFFFFFF))
-#define AC_OWNER_SESSION(w) ((uint32) ((w) >> 32))
-#define AC_REMOVED_FROM(w)	AC_OWNER_SLOT(w)
+#define AC_FILLER_SLOT(w)	((uint32) (((w) >> 8) & 0xFFFFFF))
+#define AC_FILLER_SESSION(w) ((uint32) ((w) >> 32))
+#define AC_REMOVED_FROM(w)	AC_FILLER_SLOT(w)
 #define AC_MAKE_STATE(s, slot, sess) \
 	((uint64) (s) | ((uint64) ((slot) & 0xFFFFFF) << 8) | ((uint64) (uint32) (sess) << 32))
-
-/* value flags */
-#define AC_VAL_NULL		0x01		/* the result is SQL NULL */
-#define AC_VAL_INLINE	0x02		/* by-value Datum in inline_value */
-#define AC_VAL_ERROR	0x04		/* value holds an AcErrorImage */
 
 /*
  * An entry.  The fields above "written by the filler" are set before the
@@ -88,7 +83,7 @@ typedef struct AcEntry
 	/* written by the filler */
 	uint64		filled_at;		/* monotonic ns */
 	uint64		expires_at;		/* monotonic ns, 0 = never */
-	uint32		flags;			/* AC_VAL_* */
+	uint32		flags;			/* AC_VAL_* (value.h) */
 	uint32		value_len;		/* bytes at value */
 	dsa_pointer value;
 	Datum		inline_value;
@@ -97,16 +92,6 @@ typedef struct AcEntry
 	dsa_pointer retire_next;
 	char		key[FLEXIBLE_ARRAY_MEMBER];
 } AcEntry;
-
-/* Serialized error, the value of a FAILED entry. */
-typedef struct AcErrorImage
-{
-	int			sqlerrcode;
-	uint32		message_off;	/* offsets into data, 0 = absent */
-	uint32		detail_off;
-	uint32		hint_off;
-	char		data[FLEXIBLE_ARRAY_MEMBER];	/* data[0] unused */
-} AcErrorImage;
 
 /*
  * Test points: the places where the order of two backends matters to an

@@ -105,12 +105,6 @@ ac_value_fetch(AcEntry *entry, const AcTypeInfo *ti, bool *isnull)
 	return PointerGetDatum(copy);
 }
 
-Size
-ac_value_bytes(AcEntry *entry)
-{
-	return entry->value_len;
-}
-
 /* Store an error in a PENDING entry.  Returns false when memory is short. */
 bool
 ac_error_store(AcEntry *entry, ErrorData *edata)

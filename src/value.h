@@ -17,9 +17,23 @@
 #include "key.h"
 #include "table.h"
 
+/* value flags */
+#define AC_VAL_NULL		0x01		/* the result is SQL NULL */
+#define AC_VAL_INLINE	0x02		/* by-value Datum in inline_value */
+#define AC_VAL_ERROR	0x04		/* value holds an AcErrorImage */
+
+/* Serialized error, the value of a FAILED entry. */
+typedef struct AcErrorImage
+{
+	int			sqlerrcode;
+	uint32		message_off;	/* offsets into data, 0 = absent */
+	uint32		detail_off;
+	uint32		hint_off;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* data[0] unused */
+} AcErrorImage;
+
 extern bool ac_value_store(AcEntry *entry, const AcTypeInfo *ti, Datum value, bool isnull);
 extern Datum ac_value_fetch(AcEntry *entry, const AcTypeInfo *ti, bool *isnull);
-extern Size ac_value_bytes(AcEntry *entry);
 
 extern bool ac_error_store(AcEntry *entry, ErrorData *edata);
 extern ErrorData *ac_error_fetch(AcEntry *entry);

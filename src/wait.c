@@ -67,14 +67,14 @@ fill_wait_event(void)
 }
 
 static bool
-owner_alive(uint64 st)
+filler_alive(uint64 st)
 {
-	uint32		slot = AC_OWNER_SLOT(st);
+	uint32		slot = AC_FILLER_SLOT(st);
 
 	if (slot >= ac_shared->nslots)
 		return false;
 	return (uint32) pg_atomic_read_u64(&ac_slots[slot].session) ==
-		AC_OWNER_SESSION(st);
+		AC_FILLER_SESSION(st);
 }
 
 /*
@@ -88,7 +88,7 @@ owner_alive(uint64 st)
  * here.  Lock edges cost a walk of the lock table, so they are followed
  * only after a first timed sleep, like PostgreSQL's deadlock_timeout.
  *
- * Edges are read without locks and may be stale (a waiter that was just
+ * Edges are read without locks and may be out of date (a waiter that was just
  * woken still points to its filler), so a cycle counts only when it is
  * seen twice, AC_DEADLOCK_CONFIRM_MS apart.  Every backend on a cycle of
  * fill waits sees the same cycle; only the one with the highest slot
@@ -160,11 +160,11 @@ walk_from(WaitWalk *w, uint32 slot)
 }
 
 /*
- * Does waiting for the fill of `owner` close a cycle through us?  If so,
+ * Does waiting for the fill of `filler` close a cycle through us?  If so,
  * is this backend the one that must give up?
  */
 static bool
-cycle_victim(uint32 owner, bool follow_locks)
+cycle_victim(uint32 filler, bool follow_locks)
 {
 	WaitWalk	w;
 	bool		found;
@@ -174,7 +174,7 @@ cycle_victim(uint32 owner, bool follow_locks)
 	w.depth = 0;
 	w.follow_locks = follow_locks;
 	w.victim = 0;
-	found = walk_from(&w, owner);
+	found = walk_from(&w, filler);
 	pfree(w.visited);
 	pfree(w.path);
 	return found && (int) w.victim == ac_my_slotno;
@@ -220,7 +220,7 @@ ac_wait_fill(AcEntry *entry, const char *cache_name)
 		ConditionVariablePrepareToSleep(cv);
 		for (;;)
 		{
-			uint32		owner;
+			uint32		filler;
 			uint64		w;
 			long		timeout = AC_WAIT_RECHECK_MS;
 
@@ -228,19 +228,19 @@ ac_wait_fill(AcEntry *entry, const char *cache_name)
 			st = w;
 			if (AC_STATE(w) != AC_PENDING)
 				break;
-			owner = AC_OWNER_SLOT(w);
-			if ((int) owner == ac_my_slotno &&
-				AC_OWNER_SESSION(w) == (uint32) ac_my_session)
+			filler = AC_FILLER_SLOT(w);
+			if ((int) filler == ac_my_slotno &&
+				AC_FILLER_SESSION(w) == (uint32) ac_my_session)
 				ac_recursion_error(cache_name);
-			if (!owner_alive(w))
+			if (!filler_alive(w))
 			{
 				ac_entry_abandon(entry, w);
 				continue;
 			}
-			pg_atomic_write_u32(&ac_my_slot->waiting_for, owner + 1);
+			pg_atomic_write_u32(&ac_my_slot->waiting_for, filler + 1);
 			/* partner: the same barrier in the other waiters of a cycle */
 			pg_memory_barrier();
-			if (cycle_victim(owner, sleeps > 0))
+			if (cycle_victim(filler, sleeps > 0))
 			{
 				uint64		now = ac_now_ns();
 

@@ -3,6 +3,8 @@
 # test/layers.sh -- the layers of src/, bottom first, and the check that
 # calls only go down them: a file (src/NAME.c or src/NAME.h) may include
 # the headers of its own layer and of the layers below, never one above.
+# (Calls up go only through a function pointer a layer above hands down:
+# the attach and exit hooks of shmem.c, the visitor of ac_table_scan.)
 # Exits non-zero, naming each offending include, when one does.  Run by
 # test/run.sh before the build; src/atomiccache.c describes each layer.
 #
@@ -21,11 +23,14 @@ LAYERS=(
     value       # value and error images
     wait        # sleeping on a fill, take-over, wait cycles
     fill        # single flight
+    spi         # the pinned SPI of the extension's own statements
+    proc        # functions in the catalog: attributes, owners, pg_depend
     registry    # the caches' definition functions
     desc        # shared cache descriptors, pending drops
     cacheinfo   # what a backend knows of its caches
     ddl         # create_cache, drop_cache, memoize
     events      # event triggers
+    migrate     # the update from 0.1.0's registry table
     inspect     # inspection functions
     api         # SQL entry points, the accessor
     atomiccache # the module: load, setting, callbacks

@@ -111,7 +111,75 @@ is(ac_error($err)->{sqlstate}, '42704', 'then it gets 42704 (not memoized)');
 is($node->safe_psql('postgres', 'SELECT mz(5), fib(20)'),
 	'5|6765', 'the functions work');
 
+# 6. a DROP ... CASCADE that waits for a create_cache in progress sees its
+# cache when it runs: the accessor goes with the definition
+$node->safe_psql('postgres',
+	q{CREATE FUNCTION f2(k int) RETURNS int LANGUAGE sql AS 'SELECT k * 10'});
+$a->query_safe('BEGIN');
+$a->query_safe(q{SELECT atomiccache.create_cache('c2', 'f2(integer)')});
+ac_launch($b, 'DROP FUNCTION f2(int) CASCADE');
+ac_poll($node,
+	q{SELECT count(*) = 1 FROM pg_stat_activity
+	   WHERE wait_event_type = 'Lock' AND query LIKE 'DROP FUNCTION f2%'},
+	'a DROP waits for the create_cache in progress');
+$a->query_safe('COMMIT');
+($out, $err) = ac_finish($b);
+is($err, '', 'then it runs');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT to_regprocedure('c2(int)') IS NULL,
+	       (SELECT count(*) FROM atomiccache.caches WHERE name = 'c2')}),
+	't|0', 'and drops the new cache with its accessor');
+
+# 7. unmemoize and DROP ... CASCADE of the original body at once, while a
+# third session holds a GRANT on the function: they queue, no deadlock
+my $c = ac_session($node);
+$c->query_safe('SET client_min_messages = warning');
+$node->safe_psql('postgres',
+	q{CREATE FUNCTION m4(k int) RETURNS int LANGUAGE sql AS 'SELECT k';
+	  SELECT atomiccache.memoize('m4(int)')});
+$c->query_safe('BEGIN');
+$c->query_safe('GRANT EXECUTE ON FUNCTION m4(int) TO regress_bob');
+ac_launch($a, q{SELECT atomiccache.unmemoize('m4(integer)')});
+ac_poll($node,
+	q{SELECT count(*) = 1 FROM pg_stat_activity
+	   WHERE wait_event_type = 'Lock' AND query LIKE '%unmemoize%'},
+	'unmemoize waits for the GRANT');
+ac_launch($b, 'DROP FUNCTION m4_uncached(int) CASCADE');
+ac_poll($node,
+	q{SELECT count(*) = 1 FROM pg_stat_activity
+	   WHERE wait_event_type = 'Lock' AND query LIKE 'DROP FUNCTION m4%'},
+	'the DROP waits too');
+$c->query_safe('COMMIT');
+my ($out_a, $err_a) = ac_finish($a);
+my ($out_b, $err_b) = ac_finish($b);
+unlike($err_a . $err_b, qr/40P01|XX000/, 'neither deadlocks nor fails inside');
+is( $node->safe_psql(
+		'postgres', q{SELECT count(*) FROM atomiccache.caches WHERE name = 'm4'}),
+	'0', 'the cache is gone either way');
+
+# 8. memoize and a GRANT on the same function: the GRANT waits, then
+# applies to the memoized function and its original body
+$node->safe_psql('postgres',
+	q{CREATE FUNCTION m1(k int) RETURNS int LANGUAGE sql AS 'SELECT k'});
+$a->query_safe('BEGIN');
+$a->query_safe(q{SELECT atomiccache.memoize('m1(integer)')});
+ac_launch($b, 'GRANT EXECUTE ON FUNCTION m1(int) TO regress_bob');
+ac_poll($node,
+	q{SELECT count(*) = 1 FROM pg_stat_activity
+	   WHERE wait_event_type = 'Lock' AND query LIKE 'GRANT%m1%'},
+	'a GRANT waits for memoize of its function');
+$a->query_safe('COMMIT');
+($out, $err) = ac_finish($b);
+is($err, '', 'then it runs, without error');
+is( $node->safe_psql(
+		'postgres', q{
+	SELECT has_function_privilege('regress_bob', 'm1(int)', 'EXECUTE'),
+	       has_function_privilege('regress_bob', 'm1_uncached(int)', 'EXECUTE')}),
+	't|t', 'on the function and on its original body');
+
 $a->quit;
 $b->quit;
+$c->quit;
 $node->stop;
 done_testing();
