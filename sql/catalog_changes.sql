@@ -357,9 +357,12 @@ CREATE FUNCTION cc.ps(n integer) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL
 SELECT atomiccache.create_cache('cc.cps', 'cc.ps(integer)');
 SELECT proparallel FROM pg_proc WHERE oid = 'cc.cps(integer)'::regprocedure;
 \c
-SET force_parallel_mode = on;
+-- (force_parallel_mode is called debug_parallel_query from PostgreSQL 16)
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+                  THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END,
+                  'on', false) IS NOT NULL AS parallel_mode;
 SELECT cc.cps(1), cc.cps(1);
-RESET force_parallel_mode;
+RESET ALL;
 -- a fill made PARALLEL UNSAFE (or VOLATILE) takes its accessor along
 ALTER FUNCTION cc.ps(integer) PARALLEL UNSAFE VOLATILE;
 SELECT provolatile, proparallel FROM pg_proc WHERE oid = 'cc.cps(integer)'::regprocedure;

@@ -584,7 +584,7 @@ function_by_name(const char *spec)
 	if (strchr(spec, '(') != NULL)
 		return DatumGetObjectId(DirectFunctionCall1(regprocedurein,
 													CStringGetDatum(spec)));
-	names = stringToQualifiedNameList(spec);
+	names = ac_qualified_name_list(spec);
 	clist = FuncnameGetCandidates(names, -1, NIL, false, false, false, true);
 	if (clist == NULL)
 		ereport(ERROR,

@@ -54,6 +54,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -386,6 +387,27 @@ procdef_make_accessor(ProcDef *d)
 	d->support = InvalidOid;
 }
 
+#ifdef AC_PROCEDURE_CREATE_TRFOIDS
+/* The transforms of the types in trftypes, for the function's language. */
+static List *
+procdef_trfoids(const ProcDef *d)
+{
+	List	   *oids = NIL;
+	Datum	   *types;
+	int			ntypes;
+	int			i;
+
+	if (d->trftypes == PointerGetDatum(NULL))
+		return NIL;
+	deconstruct_array_builtin(DatumGetArrayTypeP(d->trftypes), OIDOID,
+							  &types, NULL, &ntypes);
+	for (i = 0; i < ntypes; i++)
+		oids = lappend_oid(oids, get_transform_oid(DatumGetObjectId(types[i]),
+												   d->lang, false));
+	return oids;
+}
+#endif
+
 static ObjectAddress
 procdef_create(const ProcDef *d, bool replace)
 {
@@ -394,8 +416,11 @@ procdef_create(const ProcDef *d, bool replace)
 						   d->sqlbody, d->kind, d->secdef, d->leakproof,
 						   d->strict, d->volatility, d->parallel, d->argtypes,
 						   d->allargtypes, d->argmodes, d->argnames,
-						   d->defaults, d->trftypes, d->config, d->support,
-						   d->cost, d->rows);
+						   d->defaults, d->trftypes,
+#ifdef AC_PROCEDURE_CREATE_TRFOIDS
+						   procdef_trfoids(d),
+#endif
+						   d->config, d->support, d->cost, d->rows);
 }
 
 Oid
@@ -419,7 +444,7 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FUNCTION, NameStr(p->proname));
 
-	names = stringToQualifiedNameList(name);
+	names = ac_qualified_name_list(name);
 	nsp = QualifiedNameGetCreationNamespace(names, &objname);
 	aclresult = ac_ns_aclcheck(nsp, GetUserId(), ACL_CREATE);
 	if (aclresult != ACLCHECK_OK)

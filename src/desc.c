@@ -428,9 +428,15 @@ apply_pending(PendingAction *pr, bool commit)
 	idx = desc_lookup(MyDatabaseId, (uint64) pr->uid);
 	if (idx >= 0)
 		desc_mark(idx, MyDatabaseId, (uint64) pr->uid, drop);
-	/* infos loaded before the drop committed are stale now */
-	if (drop)
-		ac_desc_bump_ddl();
+	/*
+	 * Infos loaded before the drop committed are stale now; so are those
+	 * loaded before an invalidation (a fill or a type changed): their call
+	 * states keep the fill's FmgrInfo, whose cache (a SQL function's result
+	 * type, for one) was made under the old definition, so they are built
+	 * again.  (PostgreSQL 15 refuses a row of an altered type, 22P07; 18
+	 * would read the old row with the new type.)
+	 */
+	ac_desc_bump_ddl();
 }
 
 /*

@@ -34,6 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "key.h"
 
 void

@@ -84,6 +84,7 @@
 #include "utils/fmgroids.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "proc.h"
 #include "registry.h"
 
@@ -508,8 +509,11 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 						   PointerGetDatum(construct_array(names, Natts_definition + 1,
 														   TEXTOID, -1, false,
 														   TYPALIGN_INT)),
-						   NIL, PointerGetDatum(NULL), PointerGetDatum(NULL),
-						   InvalidOid, 1, 0);
+						   NIL, PointerGetDatum(NULL),
+#ifdef AC_PROCEDURE_CREATE_TRFOIDS
+						   NIL,
+#endif
+						   PointerGetDatum(NULL), InvalidOid, 1, 0);
 	CommandCounterIncrement();
 
 	/*

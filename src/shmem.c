@@ -43,7 +43,12 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "shmem.h"
+
+#ifdef AC_HAVE_DSM_REGISTRY
+#include "storage/dsm_registry.h"
+#endif
 
 /* atomiccache.memory_limit, in kB (the module file defines the setting) */
 int			ac_memory_limit_kb = 64 * 1024;
@@ -58,11 +63,14 @@ AcCacheDesc *ac_descs = NULL;
 
 static AcControl *ac_control = NULL;
 static bool exit_callback_registered = false;
+#ifndef AC_HAVE_DSM_REGISTRY
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+#endif
 static AcShmemHook attach_hook = NULL;
 static AcShmemHook exit_hook = NULL;
 
+#ifndef AC_HAVE_DSM_REGISTRY
 static void
 ac_shmem_request(void)
 {
@@ -86,6 +94,16 @@ ac_shmem_startup(void)
 		memset(ac_control, 0, sizeof(AcControl));
 	LWLockRelease(AddinShmemInitLock);
 }
+#endif
+
+#ifdef AC_HAVE_DSM_REGISTRY
+/* A new control block in the DSM registry: zeroed, not initialized. */
+static void
+control_init(void *ptr)
+{
+	memset(ptr, 0, sizeof(AcControl));
+}
+#endif
 
 /* Number of hash buckets for a memory limit: about one per 512 bytes. */
 static uint32
@@ -287,10 +305,17 @@ ac_attach(void)
 				 errmsg("atomiccache can only be used in a backend process")));
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+#ifdef AC_HAVE_DSM_REGISTRY
+	/* found or made (zeroed) in the DSM registry, which has its own lock */
+	ctl = GetNamedDSMSegment(AC_CONTROL_NAME, sizeof(AcControl),
+							 control_init, &found);
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+#else
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	ctl = ShmemInitStruct(AC_CONTROL_NAME, sizeof(AcControl), &found);
 	if (!found)
 		memset(ctl, 0, sizeof(AcControl));
+#endif
 	if (!ctl->initialized)
 		create_shared_state(ctl);
 	else if (ctl->magic != AC_CONTROL_MAGIC)
@@ -316,9 +341,9 @@ ac_attach(void)
 	ac_slots = (AcBackendSlot *) ((char *) dsa_get_address(ac_area, ac_shared->slots) +
 								  ac_shared->slots_offset);
 	ac_descs = dsa_get_address(ac_area, ac_shared->descs);
-	if (MyProc->pgprocno < 0 || (uint32) MyProc->pgprocno >= ac_shared->nslots)
-		elog(ERROR, "atomiccache: process number %d out of range", MyProc->pgprocno);
-	ac_my_slotno = MyProc->pgprocno;
+	if (ac_proc_number(MyProc) < 0 || (uint32) ac_proc_number(MyProc) >= ac_shared->nslots)
+		elog(ERROR, "atomiccache: process number %d out of range", ac_proc_number(MyProc));
+	ac_my_slotno = ac_proc_number(MyProc);
 	ac_my_session = pg_atomic_add_fetch_u64(&ac_shared->session_counter, 1);
 	/* 0 means "no backend": skip it when the low 32 bits wrap */
 	if ((uint32) ac_my_session == 0)
@@ -345,13 +370,15 @@ ac_attach(void)
 
 /*
  * Called by _PG_init: the hooks of the layers above, and under
- * shared_preload_libraries the reservation of the control block.
+ * shared_preload_libraries (before PostgreSQL 17, which has the DSM
+ * registry) the reservation of the control block.
  */
 void
 ac_shmem_init(AcShmemHook on_attach, AcShmemHook on_exit)
 {
 	attach_hook = on_attach;
 	exit_hook = on_exit;
+#ifndef AC_HAVE_DSM_REGISTRY
 	if (process_shared_preload_libraries_in_progress)
 	{
 		prev_shmem_request_hook = shmem_request_hook;
@@ -359,4 +386,5 @@ ac_shmem_init(AcShmemHook on_attach, AcShmemHook on_exit)
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = ac_shmem_startup;
 	}
+#endif
 }

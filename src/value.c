@@ -21,6 +21,7 @@
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "evict.h"
 #include "value.h"
 

@@ -14,6 +14,7 @@
 
 #include "utils/elog.h"
 
+#include "compat.h"
 #include "key.h"
 #include "table.h"
 
@@ -37,6 +38,6 @@ extern Datum ac_value_fetch(AcEntry *entry, const AcTypeInfo *ti, bool *isnull);
 
 extern bool ac_error_store(AcEntry *entry, ErrorData *edata);
 extern ErrorData *ac_error_fetch(AcEntry *entry);
-extern void ac_error_throw(ErrorData *edata) pg_attribute_noreturn();
+ac_noreturn extern void ac_error_throw(ErrorData *edata);
 
 #endif							/* AC_VALUE_H */

@@ -41,6 +41,7 @@
 #include "pgstat.h"
 #include "utils/wait_event.h"
 
+#include "compat.h"
 #include "shmem.h"
 #include "table.h"
 #include "wait.h"
@@ -150,7 +151,7 @@ walk_from(WaitWalk *w, uint32 slot)
 			PGPROC	   *blocker = BackendPidGetProc(DatumGetInt32(pids[i]));
 
 			if (blocker != NULL)
-				found = walk_from(w, (uint32) blocker->pgprocno);
+				found = walk_from(w, (uint32) ac_proc_number(blocker));
 		}
 		pfree(pids);
 		pfree(arr);

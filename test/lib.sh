@@ -4,8 +4,11 @@
 #
 # Sourced (never run) by test/setup.sh, test/run.sh, test/demo.sh and the
 # benchmarks.  It owns:
-#   - where PostgreSQL 15 lives (AC_PG_BINDIR, AC_PG_CONFIG): always 15,
-#     whatever /usr/bin/pg_config (Debian's wrapper) would pick;
+#   - which PostgreSQL the scripts use (AC_PG_VERSION, default 15) and
+#     where it lives (AC_PG_BINDIR, AC_PG_CONFIG): 15 is Debian's package,
+#     whatever /usr/bin/pg_config (Debian's wrapper) would pick; other
+#     versions are built from Debian's source packages into AC_PG_CACHE
+#     (test/pgbuild.sh);
 #   - running a command as the PostgreSQL user (ac_as_pg): the server
 #     refuses to run as root, so as root we become "postgres";
 #   - scratch directories (ac_mktemp) and the EXIT trap that stops every
@@ -30,7 +33,13 @@ if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501)); then
     exit 1
 fi
 
-AC_PG_BINDIR=${AC_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+AC_PG_VERSION=${AC_PG_VERSION:-15}
+AC_PG_CACHE=${AC_PG_CACHE:-/var/cache/atomiccache}
+if [[ $AC_PG_VERSION == 15 ]]; then
+    AC_PG_BINDIR=${AC_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+else
+    AC_PG_BINDIR=${AC_PG_BINDIR:-$AC_PG_CACHE/pg-$AC_PG_VERSION/bin}
+fi
 AC_PG_CONFIG=${AC_PG_CONFIG:-$AC_PG_BINDIR/pg_config}
 AC_PG_USER=${AC_PG_USER:-postgres}
 # The extension's name (the library to preload); settable only so that the

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 #
 # test/run.sh -- the test command: build atomiccache with -Werror, install
-# it, and run every test against throwaway PostgreSQL 15 servers
+# it, and run every test against throwaway PostgreSQL 15 and 18 servers
 #
-# Usage:  bash test/run.sh [PHASE...] [TEST...]
+# Usage:  bash test/run.sh [--pg VERSION] [PHASE...] [TEST...]
+#
+#   --pg    the PostgreSQL to test against: 15 (Debian's package) or 18
+#           (built from Debian's source package the first time, into
+#           /var/cache/atomiccache: test/pgbuild.sh).  Without it: 15,
+#           then 18, each a whole run; the last line sums both.
 #
 #   PHASE   regress      pg_regress, sql/*.sql: once plain (CREATE EXTENSION
 #                        without preloading), once with
@@ -40,11 +45,45 @@
 
 set -euo pipefail
 
+# --pg VERSION first: test/lib.sh picks the server's directories from it
+args=()
+while (($# > 0)); do
+    case $1 in
+        --pg) export AC_PG_VERSION=${2:?--pg needs a version}; shift 2 ;;
+        --pg=*) export AC_PG_VERSION=${1#--pg=}; shift ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+set -- "${args[@]+"${args[@]}"}"
+
+# Without --pg: every supported PostgreSQL in turn, each a whole run of
+# its own (this is the test command of the README and of .ci/run); the
+# last line sums them up.
+if [[ -z ${AC_PG_VERSION:-} ]]; then
+    all_pass=0 all_fail=0 rc=0
+    for version in 15 18; do
+        printf '\n######## PostgreSQL %s ########\n' "$version"
+        summary_file=$(mktemp)
+        AC_PG_VERSION=$version bash "${BASH_SOURCE[0]}" "$@" 2>&1 |
+            tee "$summary_file" || rc=1
+        read -r p _ f _ < <(tail -n 1 "$summary_file") || true
+        rm -f "$summary_file"
+        [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]] || { p=0 f=1 rc=1; }
+        all_pass=$((all_pass + p)) all_fail=$((all_fail + f))
+        printf '== PostgreSQL %s: %s passed, %s failed\n' "$version" "$p" "$f"
+    done
+    echo
+    echo "== both versions: total time $((SECONDS / 60))m$((SECONDS % 60))s"
+    echo "$all_pass passed, $all_fail failed"
+    ((all_fail == 0)) || rc=1
+    exit "$rc"
+fi
+
 # shellcheck source=test/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    sed -n '6,21s/^# \{0,1\}//p' "$AC_ROOT/test/run.sh" >&2
+    sed -n '6,26s/^# \{0,1\}//p' "$AC_ROOT/test/run.sh" >&2
     exit 2
 }
 
@@ -210,13 +249,15 @@ write_conf() {
 
 # count_pg_regress LOG LABEL NAME...: count the tests pg_regress reported
 # "ok" in LOG; any other outcome, or no report at all (server did not
-# start, timeout), is a failure.
+# start, timeout), is a failure.  Two report formats: "test NAME ... ok"
+# (PostgreSQL 15) and TAP, "ok 1 - NAME" / "not ok 1 - NAME" (16 on).
 count_pg_regress() {
     local log=$1 label=$2 name status
     shift 2
     for name in "$@"; do
         status=$(sed -n -E \
-            "s/^(test| ) +$name +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2/p" \
+            -e "s/^(test| ) +$name +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\2/p" \
+            -e "s/^(ok|not ok) +[0-9]+ +[-+] +$name( .*)?\$/\1/p" \
             "$log" | tail -n 1)
         if [[ $status == ok ]]; then
             pass

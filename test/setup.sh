@@ -22,6 +22,8 @@
 
 # shellcheck source=test/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=test/pgbuild.sh
+source "$AC_ROOT/test/pgbuild.sh"
 
 AC_APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libipc-run-perl)
 
@@ -56,6 +58,11 @@ ac_missing_packages() {
 ac_ensure_packages() {
     local -a missing pkgs
     mapfile -t missing < <(ac_missing_packages)
+    # another version than Debian's 15: built from source (and the tools
+    # Debian's 15 brings along are wanted all the same)
+    if [[ $AC_PG_VERSION != 15 ]]; then
+        ac_pg_build "$AC_PG_VERSION"
+    fi
     ((${#missing[@]} == 0)) && return 0
 
     pkgs=("${AC_APT_PACKAGES[@]}")
@@ -146,5 +153,5 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     build=
     ac_mktemp build
     ac_build_install "$build/src" $werror
-    ac_log "atomiccache is installed for PostgreSQL 15"
+    ac_log "atomiccache is installed for PostgreSQL $AC_PG_VERSION"
 fi

@@ -66,7 +66,7 @@ eval { $ctl->quit; };
 
 ok($node->poll_query_until('postgres', 'SELECT 1', '1'),
 	'the server restarted after the crash');
-ok($node->log_contains('server process .* was terminated by signal 9'),
+ok($node->log_contains('(?:server process|client backend) .* was terminated by signal 9'),
 	'the server log records the crash');
 
 is( $node->safe_psql('postgres',

@@ -81,9 +81,17 @@ as_admin(
 	q{GRANT EXECUTE ON FUNCTION secret_fill(int) TO regress_group;
 	  GRANT regress_group TO regress_user});
 is(both(), 'ok', 'membership in a role that may execute the fill');
-as_admin('ALTER ROLE regress_user NOINHERIT');
+# From PostgreSQL 16, inheritance is a property of each grant (ALTER ROLE
+# ... NOINHERIT only sets the default of later grants)
+my $grant_inherit =
+  $node->safe_psql('postgres', 'SHOW server_version_num') >= 160000;
+as_admin($grant_inherit
+	? 'GRANT regress_group TO regress_user WITH INHERIT FALSE'
+	: 'ALTER ROLE regress_user NOINHERIT');
 is(both(), 'denied', 'NOINHERIT reaches the open session');
-as_admin('ALTER ROLE regress_user INHERIT');
+as_admin($grant_inherit
+	? 'GRANT regress_group TO regress_user WITH INHERIT TRUE'
+	: 'ALTER ROLE regress_user INHERIT');
 is(both(), 'ok', 'INHERIT reaches the open session');
 as_admin('REVOKE regress_group FROM regress_user');
 is(both(), 'denied', 'REVOKE of the membership reaches the open session');
