@@ -194,6 +194,24 @@ if ! (ac_build_install "$src" --werror); then
     exit 1
 fi
 mkdir -p "$work/tmp"
+
+# The upgrade from 15 (test/t/210_upgrade_from_15.pl) runs on 18 only, with
+# a 15.18 built from source (test/pgbuild.sh) that has atomiccache too.
+upgrade_test=210_upgrade_from_15
+if [[ " ${tap_tests[*]} " == *" $upgrade_test "* && -n ${want[tap]:-} ]]; then
+    if [[ $AC_PG_VERSION == 18 ]]; then
+        section "PostgreSQL 15.18 for $upgrade_test"
+        old_pg=$(ac_pg_prefix 15.18)
+        if (ac_pg_build 15.18 &&
+            AC_PG_CONFIG=$old_pg/bin/pg_config ac_build_install "$work/src-15.18" --werror); then
+            export AC_UPGRADE_FROM=$old_pg
+        else
+            fail "build-15.18"
+        fi
+    fi
+    mapfile -t tap_tests < <(printf '%s\n' "${tap_tests[@]}" | grep -vx "$upgrade_test")
+    [[ -n ${AC_UPGRADE_FROM:-} ]] && tap_tests+=("$upgrade_test")
+fi
 ac_pg_own "$work"
 mapfile -t make_args < <(ac_make_args --werror)
 

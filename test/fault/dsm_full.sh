@@ -61,7 +61,10 @@ check "and again, with no error or warning" "$out" "2000"
 used=$(ac_psql -At -c "SELECT used_bytes FROM atomiccache.memory()")
 shm=$(df -k --output=used /dev/shm | tail -n 1 | tr -d ' ')
 echo "# used_bytes $used, /dev/shm used ${shm} kB of 8192 kB"
-check "/dev/shm did fill up (> 7 MB used)" "$((shm > 7 * 1024))" "1"
+# The area's segments grow in size, so the last one that fits can leave a
+# few MB of /dev/shm free (and from PostgreSQL 17 the DSM registry has a
+# segment there too): more than 5 MB used means the OS refused the next.
+check "/dev/shm did fill up (> 5 MB used)" "$((shm > 5 * 1024))" "1"
 check "the cache holds less than the 16 MB budget allowed" "$((used < 16 * 1024 * 1024))" "1"
 out=$(ac_psql -At -c "SELECT (evictions + uncached) > 0, entries > 0 FROM atomiccache.caches WHERE name = 'bigc'")
 check "it evicted or returned values uncached, and still holds entries" "$out" "t|t"
