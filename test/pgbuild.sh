@@ -10,10 +10,13 @@
 #
 # A build is cached in $AC_PG_CACHE (default /var/cache/atomiccache), which
 # every later run and every checkout shares; delete pg-VERSION there to
-# build again.  Building needs root (apt-get) the first time: a deb-src
-# entry for the Debian suite that has the package, the build tools (bison,
-# flex, zlib1g-dev, pkg-config, libicu-dev), the source package, then
-# configure, make and make install: about 3 minutes on 2 cores here.
+# build again.  Building needs root (apt-get) the first time: the build
+# tools (build-essential, bison, flex, zlib1g-dev, pkg-config, libicu-dev),
+# the source package (through deb-src entries of a sources list of our own,
+# ac_pg_apt: nothing is written under /etc/apt), then configure, make and
+# make install: about 3 minutes on 2 cores here.  One build at a time
+# (flock); the source tarball is kept, so a build made again downloads
+# nothing.
 #
 #   18     the newest reachable: postgresql-18 of Debian's unstable suite
 #   15.18  Debian 12's own 15.18, the old side of the 15 -> 18 pg_upgrade
@@ -37,6 +40,23 @@ ac_pg_prefix() {
     printf '%s\n' "$AC_PG_CACHE/pg-$1"
 }
 
+# ac_pg_apt ARG...: apt-get with the deb-src entries of AC_PG_SOURCES only,
+# in a sources list, package lists and caches of its own under AC_PG_CACHE:
+# nothing under /etc/apt is written, so the machine's own apt sources (and
+# their Signed-By options) are never in conflict with ours.
+ac_pg_apt() {
+    local dir=$AC_PG_CACHE/apt suite
+    mkdir -p "$dir/lists/partial" "$dir/parts" "$dir/cache/archives/partial"
+    : >"$dir/sources.list"
+    for suite in sid bookworm; do
+        printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+            http://deb.debian.org/debian "$suite" >>"$dir/sources.list"
+    done
+    apt-get -q -o Dir::Etc::SourceList="$dir/sources.list" \
+        -o Dir::Etc::SourceParts="$dir/parts" \
+        -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+}
+
 ac_pg_build() {
     local ver=$1 prefix spec pkg suite src dir orig
     prefix=$(ac_pg_prefix "$ver")
@@ -45,36 +65,47 @@ ac_pg_build() {
         return 0
     fi
     [[ -n ${AC_PG_SOURCES[$ver]:-} ]] || ac_die "no source known for PostgreSQL $ver"
-    ac_is_root || ac_die "PostgreSQL $ver is not built yet: run as root to build it into $prefix"
+    ac_is_root ||
+        ac_die "PostgreSQL $ver is not built yet: run as root (sudo AC_PG_VERSION=$ver bash test/setup.sh) to build it into $prefix"
+    mkdir -p "$AC_PG_CACHE"
+    # one build at a time; a run that waited finds the other's build done
+    exec 9>"$AC_PG_CACHE/.lock-$ver"
+    flock 9
+    if [[ -x $prefix/bin/pg_config && -f $prefix/.built &&
+          $(cat "$prefix/.built") == "$AC_PG_CONFIGURE_FLAGS" ]]; then
+        exec 9>&-
+        return 0
+    fi
     read -r spec suite <<<"${AC_PG_SOURCES[$ver]}"
     pkg=${spec%%=*}
 
     ac_log "building PostgreSQL $ver from Debian's $spec ($suite) into $prefix"
-    local list=/etc/apt/sources.list.d/atomiccache-src-$suite.sources
-    if [[ ! -f $list ]]; then
-        printf '%s\n' "Types: deb-src" "URIs: http://deb.debian.org/debian" \
-            "Suites: $suite" "Components: main" \
-            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" >"$list"
-    fi
-    apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        bison flex zlib1g-dev pkg-config libicu-dev libipc-run-perl \
-        dpkg-dev >/dev/null ||
+        build-essential bison flex zlib1g-dev pkg-config libicu-dev \
+        libipc-run-perl dpkg-dev >/dev/null ||
         ac_die "could not install the build tools"
-
     src=$AC_PG_CACHE/src/$ver
-    rm -rf "$src"
     mkdir -p "$src"
-    (cd "$src" && apt-get source -q --download-only "$spec" >/dev/null 2>&1) ||
-        ac_die "apt-get source $spec failed"
-    orig=$(ls "$src"/"${pkg}"_*.orig.tar.* | head -1)
-    [[ -f $orig ]] || ac_die "no source tarball of $spec in $src"
+    find "$src" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+    orig=$(find "$src" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | head -1)
+    if [[ -z $orig ]]; then
+        ac_pg_apt update >"$src/apt.log" 2>&1 ||
+            ac_die "apt-get update of Debian's sources failed (see $src/apt.log)"
+        # _apt downloads into the directory it owns (no "unsandboxed" warning)
+        chown _apt "$src" 2>/dev/null || true
+        (cd "$src" && ac_pg_apt source --download-only "$spec") >>"$src/apt.log" 2>&1 ||
+            ac_die "apt-get source $spec failed (see $src/apt.log)"
+        orig=$(find "$src" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | head -1)
+    fi
+    [[ -n $orig ]] || ac_die "no source tarball of $spec in $src"
     tar -C "$src" -xf "$orig"
     dir=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name 'postgresql-*' | head -1)
     [[ -d $dir ]] || ac_die "no source tree in $src"
+    # an old or half-made installation is never trusted: made anew
+    rm -rf "$prefix"
+    # shellcheck disable=SC2086
     (
         cd "$dir" &&
-            # shellcheck disable=SC2086
             ./configure -q --prefix="$prefix" $AC_PG_CONFIGURE_FLAGS \
                 >"$src/configure.log" 2>&1 &&
             make -s -j "$(nproc)" >"$src/make.log" 2>&1 &&
@@ -82,5 +113,6 @@ ac_pg_build() {
     ) || ac_die "building PostgreSQL $ver failed (logs in $src)"
     rm -rf "$dir"
     printf '%s\n' "$AC_PG_CONFIGURE_FLAGS" >"$prefix/.built"
+    exec 9>&-
     ac_log "PostgreSQL $ver is in $prefix"
 }

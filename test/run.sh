@@ -47,28 +47,40 @@ set -euo pipefail
 
 # --pg VERSION first: test/lib.sh picks the server's directories from it
 args=()
+pg=
 while (($# > 0)); do
     case $1 in
-        --pg) export AC_PG_VERSION=${2:?--pg needs a version}; shift 2 ;;
-        --pg=*) export AC_PG_VERSION=${1#--pg=}; shift ;;
+        --pg) pg=${2:?--pg needs a version}; shift 2 ;;
+        --pg=*) pg=${1#--pg=}; shift ;;
         *) args+=("$1"); shift ;;
     esac
 done
 set -- "${args[@]+"${args[@]}"}"
+if [[ -n $pg ]]; then
+    [[ $pg == 15 || $pg == 18 ]] || { echo "--pg: 15 or 18" >&2; exit 2; }
+    export AC_PG_VERSION=$pg
+fi
 
 # Without --pg: every supported PostgreSQL in turn, each a whole run of
 # its own (this is the test command of the README and of .ci/run); the
 # last line sums them up.
-if [[ -z ${AC_PG_VERSION:-} ]]; then
+if [[ -z $pg ]]; then
     all_pass=0 all_fail=0 rc=0
+    # each pass chooses its own server (and the 18 pass its old 15)
+    unset AC_PG_VERSION AC_PG_BINDIR AC_PG_CONFIG AC_UPGRADE_FROM
     for version in 15 18; do
         printf '\n######## PostgreSQL %s ########\n' "$version"
         summary_file=$(mktemp)
-        AC_PG_VERSION=$version bash "${BASH_SOURCE[0]}" "$@" 2>&1 |
+        bash "${BASH_SOURCE[0]}" --pg "$version" "$@" 2>&1 |
             tee "$summary_file" || rc=1
-        read -r p _ f _ < <(tail -n 1 "$summary_file") || true
+        last=$(tail -n 1 "$summary_file")
         rm -f "$summary_file"
-        [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]] || { p=0 f=1 rc=1; }
+        if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+            p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+        else
+            echo "== PostgreSQL $version: the run ended before its summary"
+            p=0 f=1 rc=1
+        fi
         all_pass=$((all_pass + p)) all_fail=$((all_fail + f))
         printf '== PostgreSQL %s: %s passed, %s failed\n' "$version" "$p" "$f"
     done
@@ -83,7 +95,7 @@ fi
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    sed -n '6,26s/^# \{0,1\}//p' "$AC_ROOT/test/run.sh" >&2
+    sed -n '6,29s/^# \{0,1\}//p' "$AC_ROOT/test/run.sh" >&2
     exit 2
 }
 
@@ -198,8 +210,9 @@ mkdir -p "$work/tmp"
 # The upgrade from 15 (test/t/210_upgrade_from_15.pl) runs on 18 only, with
 # a 15.18 built from source (test/pgbuild.sh) that has atomiccache too.
 upgrade_test=210_upgrade_from_15
-if [[ " ${tap_tests[*]} " == *" $upgrade_test "* && -n ${want[tap]:-} ]]; then
-    if [[ $AC_PG_VERSION == 18 ]]; then
+unset AC_UPGRADE_FROM
+if [[ " ${tap_tests[*]} " == *" $upgrade_test "* ]]; then
+    if [[ $AC_PG_VERSION == 18 && -n ${want[tap]:-}${want[tap-preload]:-} ]]; then
         section "PostgreSQL 15.18 for $upgrade_test"
         old_pg=$(ac_pg_prefix 15.18)
         if (ac_pg_build 15.18 &&
@@ -214,6 +227,9 @@ if [[ " ${tap_tests[*]} " == *" $upgrade_test "* && -n ${want[tap]:-} ]]; then
 fi
 ac_pg_own "$work"
 mapfile -t make_args < <(ac_make_args --werror)
+# the time budget (AC_TOTAL_TIMEOUT) counts from here: installing packages
+# and building PostgreSQL the first time are not the tests' time
+phases_t0=$SECONDS
 
 # A fixed, UTF-8 locale for every server and client (the TAP framework
 # drops LC_ALL and keeps LANG; pg_regress forces LC_MESSAGES=C itself).
@@ -229,7 +245,7 @@ unset LC_ALL LANGUAGE LC_CTYPE LC_COLLATE LC_MESSAGES LC_MONETARY \
 pg_make() {
     local log=$1 limit=$2 left
     shift 2
-    left=$((${AC_TOTAL_TIMEOUT:-780} - SECONDS))
+    left=$((${AC_TOTAL_TIMEOUT:-780} - (SECONDS - phases_t0)))
     if ((left < 10)); then
         echo "!! not run: the time budget (AC_TOTAL_TIMEOUT) is spent" |
             tee "$log"
@@ -343,10 +359,12 @@ run_tap() {
         fail "$label"
         if [[ -d $logs ]]; then
             for f in "$logs"/regress_log_*; do
-                [[ -e $f ]] && show_file "$f" "${AC_TAP_LOG_LINES:-120}"
+                [[ -e $f ]] || continue
+                show_file "$f" "${AC_TAP_LOG_LINES:-120}"
             done
             for f in "$logs"/*.log; do
-                [[ -e $f ]] && show_file "$f" 40
+                [[ -e $f ]] || continue
+                show_file "$f" 40
             done
         fi
     fi
@@ -368,7 +386,8 @@ run_fault() {
         fi
     fi
     ac_run_limited "${AC_FAULT_TIMEOUT:-300}" "$log" "${as_root[@]}" \
-        env TMPDIR="$work/tmp" bash "$src/test/fault/$name.sh" || rc=$?
+        env TMPDIR="$work/tmp" AC_PG_VERSION="$AC_PG_VERSION" \
+        bash "$src/test/fault/$name.sh" || rc=$?
     echo "== fault $name: exit $rc, $((SECONDS - t0))s"
     if ((rc == 0)); then
         pass

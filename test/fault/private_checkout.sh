@@ -58,7 +58,8 @@ grep -q 'fills_run' "$private.demo.log" ||
     { echo "# the demo did not run its sessions"; failed=$((failed + 1)); }
 
 rc=0
-(cd "$private" && bash test/run.sh plain api) >"$private.run.log" 2>&1 || rc=$?
+(cd "$private" && bash test/run.sh --pg "${AC_PG_VERSION:-15}" plain api) \
+    >"$private.run.log" 2>&1 || rc=$?
 AC_CLEANUP_DIRS+=("$private.run.log")
 check "bash test/run.sh plain api from there" "$rc" "$private.run.log"
 tail -n 1 "$private.run.log" | grep -qx '2 passed, 0 failed\|1 passed, 0 failed' ||
