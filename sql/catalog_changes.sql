@@ -329,6 +329,33 @@ SELECT cc.fts(1);
 ALTER FOREIGN TABLE cc.ft ALTER COLUMN a TYPE text;
 SELECT atomiccache.contains('cc.fts', 1) AS old_layout_cached;
 SELECT cc.fts(1);
+-- a change the event trigger does not see for the cache (an ALTER TABLE
+-- that recurses to a child table, an ALTER TYPE ... CASCADE of a typed
+-- table): the key carries the layout of the types, so the value of the
+-- old layout is never read (on 18 it was read wrong, or crashed)
+CREATE TABLE cc.lp (a integer, b text);
+CREATE TABLE cc.lc () INHERITS (cc.lp);
+CREATE FUNCTION cc.mklc(n integer) RETURNS cc.lc LANGUAGE plpgsql STABLE AS
+$$ DECLARE r cc.lc; BEGIN r.a := n; r.b := n; RETURN r; END $$;
+SELECT atomiccache.create_cache('cc.clc', 'cc.mklc(integer)');
+SELECT cc.clc(1), cc.clc(7);
+ALTER TABLE cc.lp ALTER COLUMN a TYPE text;
+SELECT atomiccache.contains('cc.clc', 1) AS old_layout_cached;
+SELECT cc.clc(1), cc.clc(7);
+SELECT atomiccache.contains('cc.clc', 1) AS new_layout_cached;
+CREATE TYPE cc.tct AS (a integer, b text);
+CREATE TABLE cc.tt OF cc.tct;
+CREATE FUNCTION cc.mktt(n integer) RETURNS cc.tt LANGUAGE plpgsql STABLE AS
+$$ DECLARE r cc.tt; BEGIN r.a := n; r.b := n; RETURN r; END $$;
+SELECT atomiccache.create_cache('cc.ctt', 'cc.mktt(integer)');
+SELECT cc.ctt(7);
+ALTER TYPE cc.tct ALTER ATTRIBUTE a TYPE text CASCADE;
+SELECT atomiccache.contains('cc.ctt', 7) AS old_layout_cached;
+SELECT cc.ctt(7);
+SELECT atomiccache.drop_cache('cc.clc'), atomiccache.drop_cache('cc.ctt');
+DROP FUNCTION cc.mklc(integer), cc.mktt(integer);
+DROP TABLE cc.lc, cc.lp, cc.tt;
+DROP TYPE cc.tct;
 -- a change of another type leaves them alone
 SELECT cc.items(1) IS NOT NULL AS filled;
 CREATE TYPE cc.other AS (x integer);

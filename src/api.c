@@ -265,7 +265,8 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	call.generation = ac_desc_generation(info->desc_idx);
 	ac_key_begin(&cs->key, MyDatabaseId,
 				 key_collation(info, fcinfo->fncollation),
-				 (uint64) info->uid, call.generation, info->fill_version);
+				 (uint64) info->uid, call.generation, info->fill_version,
+				 info->layout);
 	for (i = 0; i < info->nargs; i++)
 	{
 		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
@@ -497,7 +498,8 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 	generation = ac_desc_generation(info->desc_idx);
 	/* the collation of this call: 'A' COLLATE "C" names another key */
 	ac_key_begin(key, MyDatabaseId, key_collation(info, PG_GET_COLLATION()),
-				 (uint64) info->uid, generation, info->fill_version);
+				 (uint64) info->uid, generation, info->fill_version,
+				 info->layout);
 	for (i = 0; i < nkeys; i++)
 	{
 		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);

@@ -20,7 +20,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/int.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -78,12 +82,16 @@ void
 ac_cacheinfo_init(void)
 {
 	/*
-	 * What a backend remembers (definitions, EXECUTE checks) is dropped on
-	 * every change that can alter it: a function's definition, ACL or owner
-	 * (PROCOID), role membership (AUTHMEMROLEMEM), and a role's superuser
-	 * or inherit attribute (AUTHOID).
+	 * What a backend remembers (definitions, EXECUTE checks, layouts) is
+	 * dropped on every change that can alter it: a function's definition,
+	 * ACL or owner (PROCOID), role membership (AUTHMEMROLEMEM), a role's
+	 * superuser or inherit attribute (AUTHOID), and a column or a type
+	 * (ATTNUM, TYPEOID: see type_layout), which replay brings to a standby
+	 * too.
 	 */
 	CacheRegisterSyscacheCallback(PROCOID, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(ATTNUM, invalidation_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, invalidation_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, invalidation_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, invalidation_callback, (Datum) 0);
 }
@@ -159,6 +167,77 @@ check_tables(void)
 	tables_local_generation = ac_local_generation;
 }
 
+/*
+ * A hash of how values of type t are laid out, as the catalog says now:
+ * the type, and for a row type the type, typmod, length and alignment of
+ * each column (dropped ones included: they keep their place), recursively
+ * through columns, domains, arrays and ranges.  It is part of every key
+ * image (AcKeyHeader.layout), so that a value stored under another layout
+ * is never read: an ALTER TABLE that recurses to a child table, an ALTER
+ * TYPE ... CASCADE of a typed table, or one replayed on a standby, none
+ * of which the event trigger sees for the cache, would otherwise have a
+ * row of the old layout read with the new one (PostgreSQL 15 refuses it,
+ * 22P07; 18 reads it wrong, or crashes).
+ */
+static uint32
+type_layout(Oid t, int depth)
+{
+	uint32		h = hash_uint32((uint32) t);
+	char		typtype;
+	Oid			elem;
+
+	if (depth > 8 || !OidIsValid(t))
+		return h;
+	typtype = get_typtype(t);
+	if (typtype == TYPTYPE_DOMAIN)
+	{
+		int32		typmod = -1;
+		Oid			base = getBaseTypeAndTypmod(t, &typmod);
+
+		h = hash_combine(h, hash_uint32((uint32) typmod));
+		return hash_combine(h, type_layout(base, depth + 1));
+	}
+	if (OidIsValid(elem = get_element_type(t)))
+		return hash_combine(h, type_layout(elem, depth + 1));
+	if (typtype == TYPTYPE_RANGE)
+		return hash_combine(h, type_layout(get_range_subtype(t), depth + 1));
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return hash_combine(h, type_layout(get_multirange_range(t), depth + 1));
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		Oid			relid = get_typ_typrelid(t);
+		HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		int			natts = 0;
+		int			i;
+
+		if (HeapTupleIsValid(reltup))
+		{
+			natts = ((Form_pg_class) GETSTRUCT(reltup))->relnatts;
+			ReleaseSysCache(reltup);
+		}
+		h = hash_combine(h, hash_uint32((uint32) natts));
+		for (i = 1; i <= natts; i++)
+		{
+			HeapTuple	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+												 Int16GetDatum(i));
+			Form_pg_attribute a;
+
+			if (!HeapTupleIsValid(atttup))
+				continue;
+			a = (Form_pg_attribute) GETSTRUCT(atttup);
+			h = hash_combine(h, hash_uint32((uint32) a->atttypid));
+			h = hash_combine(h, hash_uint32((uint32) a->atttypmod));
+			h = hash_combine(h, hash_uint32((uint32) (a->attlen << 8 |
+													  (uint8) a->attalign << 1 |
+													  a->attisdropped)));
+			if (!a->attisdropped)
+				h = hash_combine(h, type_layout(a->atttypid, depth + 1));
+			ReleaseSysCache(atttup);
+		}
+	}
+	return h;
+}
+
 /* Build an AcCacheInfo from a cache's definition. */
 static AcCacheInfo *
 info_from_def(const AcDefinition *def)
@@ -220,6 +299,10 @@ info_from_def(const AcDefinition *def)
 			info->collatable = true;
 	}
 	ac_type_info(pform->prorettype, &info->result);
+	info->layout = type_layout(pform->prorettype, 0);
+	for (i = 0; i < info->nargs; i++)
+		info->layout = hash_combine(info->layout,
+									type_layout(pform->proargtypes.values[i], 0));
 	ReleaseSysCache(ptup);
 	/*
 	 * The definition depends on the fill, so the fill exists (a catalog

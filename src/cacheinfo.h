@@ -35,6 +35,7 @@ typedef struct AcCacheInfo
 	bool		memoized;
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
+	uint32		layout;			/* of the key and result types (cacheinfo.c) */
 	bool		fill_missing;	/* the fill was dropped (triggers off) */
 	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;

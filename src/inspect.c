@@ -153,6 +153,7 @@ typedef struct EntryScan
 	int			desc_idx;
 	uint64		uid;
 	TransactionId fill_version;
+	uint32		layout;
 	uint64		generation;
 	uint64		now;
 	List	   *found;
@@ -170,7 +171,7 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 		return;
 	/* keys of another version of the fill are not this cache's any more */
 	memcpy(&h, e->key, sizeof(h));
-	if (h.fill_version != es->fill_version)
+	if (h.fill_version != es->fill_version || h.layout != es->layout)
 		return;
 	c = palloc(sizeof(EntryCopy));
 	c->key = palloc(e->keylen);
@@ -225,6 +226,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	es.desc_idx = info->desc_idx;
 	es.uid = (uint64) info->uid;
 	es.fill_version = info->fill_version;
+	es.layout = info->layout;
 	es.generation = ac_desc_generation(info->desc_idx);
 	es.now = ac_now_ns();
 	es.found = NIL;

@@ -30,7 +30,8 @@ typedef struct AcKeyHeader
 	uint64		uid;
 	uint64		generation;
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
-	uint32		pad;
+	uint32		layout;			/* of the key and result types, as the
+								 * catalog says now (cacheinfo.c) */
 } AcKeyHeader;
 
 extern void ac_type_info(Oid type, AcTypeInfo *ti);
@@ -43,7 +44,7 @@ extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, b
  */
 static inline void
 ac_key_begin(StringInfo buf, Oid dbid, Oid collation, uint64 uid,
-			 uint64 generation, TransactionId fill_version)
+			 uint64 generation, TransactionId fill_version, uint32 layout)
 {
 	AcKeyHeader *h = (AcKeyHeader *) buf->data;
 
@@ -51,7 +52,7 @@ ac_key_begin(StringInfo buf, Oid dbid, Oid collation, uint64 uid,
 	h->dbid = dbid;
 	h->collation = collation;
 	h->fill_version = fill_version;
-	h->pad = 0;
+	h->layout = layout;
 	h->uid = uid;
 	h->generation = generation;
 	buf->len = sizeof(AcKeyHeader);
