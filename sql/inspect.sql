@@ -33,7 +33,7 @@ SELECT limit_bytes = pg_size_bytes(current_setting('atomiccache.memory_limit')) 
        used_bytes > 0 AND used_bytes <= limit_bytes AS used_within_limit,
        peak_bytes >= used_bytes AS peak_ok,
        entries >= 4 AS has_entries,
-       buckets >= 4096 AS has_buckets,
+       buckets >= 2048 AS has_buckets,
        fixed_bytes > 0 AS has_fixed
   FROM atomiccache.memory();
 

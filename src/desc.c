@@ -182,7 +182,7 @@ desc_make_room(void)
 				 !ac_registry_exists((int64) uid))
 			desc_mark(i, d, uid, true);
 	}
-	ac_sweep_garbage((int) ac_shared->nbuckets);
+	ac_sweep_garbage(PG_UINT64_MAX);
 	ac_reclaim();
 }
 

@@ -12,7 +12,8 @@
  * (at least 4 MB) inside the segments the area has.
  *
  * A shared hand (AcShared.clock_hand, advanced by fetch-add, so several
- * evicting backends share the sweep without a lock) walks the buckets.
+ * evicting backends share the sweep without a lock) walks the buckets
+ * (ac_table_walk).
  * For each entry it meets:
  *	- garbage (expired, of an older generation, of a dropped cache, an
  *	  abandoned reservation or an UNCACHED marker) is removed at once:
@@ -41,62 +42,58 @@
 #include "stats.h"
 #include "table.h"
 
+static void
+evict_one(AcEntry *e, uint64 st, void *arg)
+{
+	uint64		now = *(uint64 *) arg;
+	uint32		s = AC_STATE(st);
+
+	if (s == AC_PENDING)
+		return;
+	AC_TEST_POINT(AC_TP_EVICT_CANDIDATE);
+	if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
+	{
+		if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
+			ac_entry_expired(e, now))
+			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
+		return;
+	}
+	if (pg_atomic_read_u32(&e->refbit) != 0)
+	{
+		pg_atomic_write_u32(&e->refbit, 0);
+		return;
+	}
+	if (ac_entry_remove(e, st))
+		ac_count(ac_stat_row(e->desc_idx), AC_EVICTIONS, 1);
+}
+
 /*
- * Sweep until bytes_used + need <= limit or the hand has gone twice
- * around the table.  Returns whether the bytes fit now.  Must be called
- * outside a read section and with no LWLock held.  Raises no ERROR of its
- * own (ac_reclaim can pass one on).
+ * Sweep until bytes_used + need <= limit, the hand has gone twice around
+ * the table, or EVICT_MAX_VISITS entries were visited: a bound on one
+ * call's work however the table is shaped.  Returns whether the bytes fit
+ * now.  Must be called outside a read section and with no LWLock held.
+ * Raises no ERROR of its own (ac_reclaim can pass one on).
  */
+#define EVICT_STEP_BUCKETS	64
+#define EVICT_MAX_VISITS	8192
+
 static bool
 evict(Size need, uint64 limit)
 {
-	pg_atomic_uint64 *buckets = ac_bucket_array();
-	uint32		mask = ac_shared->nbuckets - 1;
-	uint64		visited;
+	uint64		round = 2 * ac_table_round();
+	uint64		buckets = 0;
+	uint64		visits = 0;
 	uint64		now = ac_now_ns();
 
 	Assert(!ac_in_read_section());
-	for (visited = 0; visited < 2 * (uint64) ac_shared->nbuckets; visited++)
+	while (buckets < round && visits < EVICT_MAX_VISITS)
 	{
-		uint32		b;
-		dsa_pointer p;
-
-		if ((visited & 63) == 0)
-		{
-			ac_reclaim();
-			if (pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit)
-				return true;
-		}
-		b = (uint32) pg_atomic_fetch_add_u64(&ac_shared->clock_hand, 1) & mask;
-		ac_read_begin();
-		p = pg_atomic_read_u64(&buckets[b]);
-		while (DsaPointerIsValid(p))
-		{
-			AcEntry    *e = ac_addr(p);
-			uint64		st = pg_atomic_read_u64(&e->state);
-			uint32		s = AC_STATE(st);
-
-			p = pg_atomic_read_u64(&e->next);
-			if (s == AC_PENDING || s == AC_REMOVED)
-				continue;
-			pg_read_barrier();
-			AC_TEST_POINT(AC_TP_EVICT_CANDIDATE);
-			if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
-			{
-				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
-					ac_entry_expired(e, now))
-					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
-				continue;
-			}
-			if (pg_atomic_read_u32(&e->refbit) != 0)
-			{
-				pg_atomic_write_u32(&e->refbit, 0);
-				continue;
-			}
-			if (ac_entry_remove(e, st))
-				ac_count(ac_stat_row(e->desc_idx), AC_EVICTIONS, 1);
-		}
-		ac_read_end();
+		ac_reclaim();
+		if (pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit)
+			return true;
+		visits += ac_table_walk(&ac_shared->clock_hand, EVICT_STEP_BUCKETS,
+								EVICT_MAX_VISITS - visits, evict_one, &now);
+		buckets += EVICT_STEP_BUCKETS;
 	}
 	ac_reclaim();
 	return pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit;
@@ -151,4 +148,23 @@ ac_entry_new(uint64 hash, const char *key, uint32 keylen, int desc_idx,
 	if (!DsaPointerIsValid(dp))
 		return NULL;
 	return ac_entry_init(dp, hash, key, keylen, desc_idx, generation);
+}
+
+/*
+ * After an insert: if the partition of hash wants more buckets, allocate
+ * their segment (evicting if need be: the index's bytes count in the
+ * limit) and hand it to the table.  When the bytes cannot be had, the
+ * partition keeps its buckets for now (longer runs, same answers).
+ */
+void
+ac_index_grow(uint64 hash)
+{
+	Size		size = ac_table_growth_wanted(hash);
+	dsa_pointer dp;
+
+	if (size == 0)
+		return;
+	dp = ac_alloc(size);
+	if (DsaPointerIsValid(dp) && !ac_table_grow(hash, dp, size))
+		ac_mem_free(dp, size);
 }

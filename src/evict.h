@@ -15,6 +15,7 @@
 #include "table.h"
 
 extern dsa_pointer ac_alloc(Size size);
+extern void ac_index_grow(uint64 hash);
 extern AcEntry *ac_entry_new(uint64 hash, const char *key, uint32 keylen,
 							 int desc_idx, uint64 generation);
 

@@ -482,7 +482,7 @@ step_reserve(GetCall *g)
 
 	count_miss(g);
 	ac_reclaim();
-	ac_sweep_garbage(16);
+	ac_sweep_garbage(32);
 	newe = ac_entry_new(g->hash, g->key->data, g->key->len,
 						g->call->desc_idx, g->call->generation);
 	if (newe == NULL)
@@ -501,6 +501,8 @@ step_reserve(GetCall *g)
 		ac_entry_discard(newe);
 		return false;
 	}
+	/* one entry more: the index may want more buckets (table.c) */
+	ac_index_grow(g->hash);
 	g->result = do_fill(g->call, newe, g->isnull);
 	return true;
 }

@@ -131,7 +131,7 @@ atomiccache_memory(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->bytes_used));
 	values[2] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->peak_bytes));
 	values[3] = Int64GetDatum((int64) pg_atomic_read_u64(&ac_shared->entry_count));
-	values[4] = Int64GetDatum((int64) ac_shared->nbuckets);
+	values[4] = Int64GetDatum((int64) ac_table_buckets());
 	values[5] = Int64GetDatum((int64) ac_fixed_bytes());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -12,9 +12,9 @@
  * struct in the main shared memory: ShmemInitStruct() under
  * AddinShmemInitLock serves it from the slack the segment keeps for such
  * late requests.  The struct only holds the handle of a DSA area, created
- * and pinned by the first backend that needs it; everything else (hash
- * buckets, locks, condition variables, backend slots, cache descriptors)
- * lives in that area.  When preloaded, the struct is reserved properly
+ * and pinned by the first backend that needs it; everything else (the
+ * partitions of the index, locks, condition variables, backend slots,
+ * cache descriptors) lives in that area.  When preloaded, the struct is reserved properly
  * with shmem_request_hook and zeroed by shmem_startup_hook, and the area
  * is still created lazily by the first backend, so both modes run the
  * same code.
@@ -105,18 +105,6 @@ control_init(void *ptr)
 }
 #endif
 
-/* Number of hash buckets for a memory limit: about one per 512 bytes. */
-static uint32
-bucket_count(void)
-{
-	uint64		want = ((uint64) ac_memory_limit_kb * 1024) / 512;
-	uint32		n = 4096;
-
-	while (n < want && n < (1U << 24))
-		n <<= 1;
-	return n;
-}
-
 /* The shared header's fields, locks and condition variables. */
 static void
 init_header(AcShared *sh, int tranche_id)
@@ -131,32 +119,43 @@ init_header(AcShared *sh, int tranche_id)
 	pg_atomic_init_u64(&sh->entry_count, 0);
 	pg_atomic_init_u64(&sh->peak_bytes, 0);
 	pg_atomic_init_u64(&sh->clock_hand, 0);
+	pg_atomic_init_u64(&sh->nbuckets, AC_NPARTITIONS * AC_SEG0_BUCKETS);
+	pg_atomic_init_u64(&sh->retired_segments, InvalidDsaPointer);
 	pg_atomic_init_u64(&sh->dsa_limit, 0);
 	pg_atomic_init_u64(&sh->grow_blocked_until, 0);
 	pg_atomic_init_u64(&sh->blocked_limit, 0);
-	sh->nbuckets = bucket_count();
 	sh->nslots = ProcGlobal->allProcCount;
 	LWLockInitialize(&sh->reclaim_lock, tranche_id);
 	LWLockInitialize(&sh->desc_lock, tranche_id);
-	for (j = 0; j < AC_NPARTITIONS; j++)
-		LWLockInitialize(&sh->partition_locks[j], tranche_id);
 	for (j = 0; j < AC_NCVS; j++)
 		ConditionVariableInit(&sh->cvs[j]);
 }
 
-/* The bucket heads, all empty. */
+/*
+ * The index's partitions, each with its first segment of buckets, empty
+ * (table.c): bucket 0's sentinel, so_key 0, is the head of the list.
+ */
 static void
-init_buckets(AcShared *sh)
+init_partitions(AcShared *sh, int tranche_id)
 {
-	pg_atomic_uint64 *buckets;
-	uint32		i;
+	int			i;
 
-	sh->buckets = dsa_allocate_extended(ac_area,
-										sizeof(pg_atomic_uint64) * sh->nbuckets,
-										DSA_ALLOC_HUGE);
-	buckets = dsa_get_address(ac_area, sh->buckets);
-	for (i = 0; i < sh->nbuckets; i++)
-		pg_atomic_init_u64(&buckets[i], InvalidDsaPointer);
+	for (i = 0; i < AC_NPARTITIONS; i++)
+	{
+		AcPartition *part = &sh->partitions[i];
+		int			j;
+
+		pg_atomic_init_u32(&part->mask, AC_SEG0_BUCKETS - 1);
+		for (j = 0; j < AC_MAX_SEGMENTS; j++)
+			pg_atomic_init_u64(&part->segments[j], InvalidDsaPointer);
+		LWLockInitialize(&part->lock, tranche_id);
+		pg_atomic_init_u32(&part->count, 0);
+		for (j = 0; j < AC_SEG0_BUCKETS; j++)
+		{
+			pg_atomic_init_u64(&part->seg0[j].next, InvalidDsaPointer);
+			pg_atomic_init_u64(&part->seg0[j].so_key, 0);
+		}
+	}
 }
 
 /* The backend slots, each starting on a cache line (only its backend writes it). */
@@ -236,8 +235,9 @@ create_shared_state(AcControl *ctl)
 
 	sp = dsa_allocate0(ac_area, sizeof(AcShared));
 	sh = dsa_get_address(ac_area, sp);
+	sh->self = sp;
 	init_header(sh, ctl->tranche_id);
-	init_buckets(sh);
+	init_partitions(sh, ctl->tranche_id);
 	init_slots(sh);
 	init_descs(sh);
 
@@ -262,7 +262,6 @@ uint64
 ac_fixed_bytes(void)
 {
 	return sizeof(AcShared) +
-		sizeof(pg_atomic_uint64) * (uint64) ac_shared->nbuckets +
 		sizeof(AcBackendSlot) * (uint64) ac_shared->nslots +
 		sizeof(AcCacheDesc) * AC_MAX_CACHES;
 }

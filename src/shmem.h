@@ -10,9 +10,10 @@
  *	- AcControl lives in the main shared memory segment.  It is written once,
  *	  under AddinShmemInitLock, by the first backend that needs the cache
  *	  (or zeroed by shmem_startup_hook when preloaded), and only read after.
- *	- AcShared lives in the DSA area and holds the hash table's buckets, the
- *	  partition locks, the condition variables, the backend slots and the
- *	  cache descriptors.  Its scalar fields are atomics.
+ *	- AcShared lives in the DSA area and holds the index's partitions (their
+ *	  locks, and the segments of buckets that grow and shrink with them),
+ *	  the condition variables, the backend slots and the cache descriptors.
+ *	  Its scalar fields are atomics.
  *	- An AcBackendSlot is written only by the backend that owns it (the one
  *	  whose pgprocno indexes it), except that a reclaimer reads its epoch and
  *	  a waiter reads its session to see whether a filler is still alive.
@@ -37,10 +38,12 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430006
+#define AC_CONTROL_MAGIC	0x41430007
 
 /* Sizes fixed when the shared state is first created. */
-#define AC_NPARTITIONS		128		/* locks serializing unlinks */
+#define AC_NPARTITIONS		128		/* of the index, each with its lock */
+#define AC_SEG0_BUCKETS		16		/* a partition's first, fixed, segment */
+#define AC_MAX_SEGMENTS		20		/* up to 16 << 19 buckets a partition */
 #define AC_NCVS				256		/* condition variables, by key hash */
 #define AC_MAX_CACHES		4096	/* descriptors, all databases */
 #define AC_STAT_ROWS		32		/* per-backend counter rows */
@@ -138,6 +141,44 @@ typedef struct AcBackendSlot
 } AcBackendSlot;
 
 /*
+ * A node of a partition's ordered list (table.c): the head of every entry,
+ * and the whole of a bucket's sentinel.  so_key is the node's place in the
+ * list: the bit-reversed hash, odd for an entry, even for a sentinel.
+ */
+typedef struct AcNode
+{
+	pg_atomic_uint64 next;		/* the next node (dsa_pointer); changed
+								 * only under the partition lock */
+	pg_atomic_uint64 so_key;	/* an entry's is set before it is linked, a
+								 * sentinel's before it is linked; 0: a
+								 * sentinel not in the list (bucket 0's is
+								 * always in it) */
+} AcNode;
+
+/*
+ * A partition of the index (table.c).  Its buckets are sentinel nodes:
+ * buckets 0..15 are seg0, here, and never go; bucket b >= 16 is in the
+ * segment s = log2(b) - 3 (an AcSegment of 16 << (s - 1) buckets, found
+ * at segments[s]).  mask is the number of buckets in use less one.
+ * Lookups read mask and segments without a lock; growing and shrinking
+ * change them under the lock, which also serializes every change of the
+ * partition's list (insert, unlink).  The lock and count, written by every
+ * insert and unlink, are kept off the cache lines that lookups read.
+ */
+typedef struct AcPartition
+{
+	pg_atomic_uint32 mask;
+	uint32		pad;
+	pg_atomic_uint64 segments[AC_MAX_SEGMENTS]; /* [0] unused: seg0 */
+	char		pad_readers[PG_CACHE_LINE_SIZE -
+							(8 + 8 * AC_MAX_SEGMENTS) % PG_CACHE_LINE_SIZE];
+	LWLock		lock;
+	pg_atomic_uint32 count;		/* entries linked */
+	char		pad_writers[PG_CACHE_LINE_SIZE - sizeof(LWLock) - 4];
+	AcNode		seg0[AC_SEG0_BUCKETS];
+} AcPartition;
+
+/*
  * The shared header, in the DSA area.  Fixed-size arrays are allocated
  * separately and referenced by dsa_pointer.
  */
@@ -151,19 +192,20 @@ typedef struct AcShared
 	pg_atomic_uint64 entry_count;	/* entries linked in the table */
 	pg_atomic_uint64 peak_bytes;	/* highest bytes_used seen */
 	pg_atomic_uint64 clock_hand;	/* next bucket the eviction sweep visits */
+	pg_atomic_uint64 nbuckets;	/* of all partitions, in use */
+	pg_atomic_uint64 retired_segments;	/* lock-free stack, as retired */
 	pg_atomic_uint64 dsa_limit; /* last size limit given to the area */
 	pg_atomic_uint64 grow_blocked_until;	/* ns: the OS refused a segment */
 	pg_atomic_uint64 blocked_limit; /* the budget meanwhile: bytes then */
-	uint32		nbuckets;		/* power of two */
+	dsa_pointer self;			/* of this header: sentinels of seg0 */
 	uint32		nslots;			/* backend slots */
-	dsa_pointer buckets;		/* pg_atomic_uint64[nbuckets] */
 	dsa_pointer slots;			/* AcBackendSlot[nslots], at slots_offset */
 	uint32		slots_offset;	/* to the first cache line boundary */
 	dsa_pointer descs;			/* AcCacheDesc[AC_MAX_CACHES] */
 	LWLock		reclaim_lock;	/* one reclaimer at a time */
 	LWLock		desc_lock;		/* claiming descriptors, resets */
-	LWLock		partition_locks[AC_NPARTITIONS];	/* physical unlinks */
 	ConditionVariable cvs[AC_NCVS]; /* fill done, by key hash */
+	AcPartition partitions[AC_NPARTITIONS];	/* the index (table.c) */
 } AcShared;
 
 /*

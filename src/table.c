@@ -4,33 +4,57 @@
  *	  The lock-free index of atomiccache and the safe reclamation of the
  *	  memory of removed entries.
  *
- * The index is a fixed array of buckets, each the head of a singly linked
- * chain of entries, all in the DSA area.  The number of buckets is fixed
- * when the shared state is created.
+ * The index is split in AC_NPARTITIONS partitions by the low bits of the
+ * hash.  Each partition is one singly linked list of all its entries,
+ * ordered by so_key, the bit-reversed remaining bits of the hash (a
+ * split-ordered list, after Shalev and Shavit), and an array of buckets
+ * that grows and shrinks with the number of entries.  A bucket is a
+ * sentinel node linked into the list just before the entries whose hash
+ * ends with the bucket's number: since the order is by reversed bits,
+ * those entries are contiguous, and doubling the buckets only adds
+ * sentinels in the middle of runs that already exist.  No entry ever
+ * moves; growing is linking new sentinels, shrinking is unlinking them.
  *
- * Lookups take no lock: they load the bucket head and follow the chain
- * with atomic loads.  Insertion is lock-free too: a new entry is only ever
- * linked at the head of its chain, by compare-and-swap of the head after a
- * scan found no live entry with the same key.  Because every insertion
- * changes the head, a CAS that succeeds proves that no other entry was
- * inserted since the scan, so a key never has two live entries.
+ * Lookups take no lock.  They read the partition's mask, find the bucket's
+ * sentinel (or, for a bucket not linked yet, the nearest ancestor's, whose
+ * run holds the bucket's entries: b without its highest bit), and follow
+ * the list with atomic loads until the so_key passes theirs.  Every change
+ * of a partition's list is made under its LWLock: insertion (after a scan
+ * that finds no live entry with the same key: the lock makes the scan and
+ * the link one step, so a key never has two live entries), the linking of
+ * a sentinel, and unlinking.  A node is complete before it is linked (a
+ * write barrier, then the store of the predecessor's next); an unlinked
+ * node keeps its next pointer, which still leads forward in the list, so
+ * a lookup standing on it finishes its walk correctly, missing at most
+ * entries inserted after it started.
  *
- * Unlinking (physical removal from a chain) is serialized by a partition
- * LWLock.  Removers never race each other, and an inserter only changes
- * the head, so a remover may set a predecessor's next pointer with a
- * plain atomic write, and needs a CAS only when the entry is the head.
- * Before unlinking, the remover moves the entry's state to REMOVED by CAS,
- * which decides who unlinks it and lets lookups skip it.  The CAS starts
- * from a live word the remover loaded itself; a REMOVED (or PENDING) word
- * is refused, so a remover that loaded the state after another removed
- * the entry can never remove it a second time (test/t/100_removers.pl
- * forces every pair of removers to interleave there).  Removal and
- * eviction are slow paths; the hit path takes no lock (README.md, Design).
+ * Growing: after an insert, a partition with more than two entries per
+ * bucket wants a segment for twice its buckets (table_growth_wanted); the
+ * caller allocates it (evict.c: the bytes count in the memory limit), and
+ * table_grow installs it and publishes the new mask (write barrier
+ * between); new buckets are linked lazily, by the first insert that needs
+ * one.  Shrinking: after an unlink, a partition with fewer than one entry
+ * per two buckets halves its mask, unlinks the sentinels of the upper
+ * half, and retires their segment like an entry (below).  Both run under
+ * the lock; a lookup that read the old mask reaches either a sentinel
+ * still linked, an unlinked one (see above), or, the segment pointer gone,
+ * the ancestor.  Growing and shrinking never stop a lookup.
+ *
+ * Before unlinking an entry, the remover moves its state to REMOVED by
+ * CAS, which decides who unlinks it and lets lookups skip it.  The CAS
+ * starts from a live word the remover loaded itself; a REMOVED (or
+ * PENDING) word is refused, so a remover that loaded the state after
+ * another removed the entry can never remove it a second time
+ * (test/t/100_removers.pl forces every pair of removers to interleave
+ * there).  Removal and eviction are slow paths; the hit path takes no lock
+ * (README.md, Design).
  *
  * Reclamation is epoch based.  A backend announces the global epoch in
  * its slot before it reads the table (ac_read_begin) and clears it after
- * (ac_read_end), each with a full barrier.  A removed entry is pushed on
- * a shared stack with the global epoch read after its unlink.  The
+ * (ac_read_end), each with a full barrier.  A removed entry (a segment of
+ * sentinels unlinked by a shrink) is pushed on a shared stack with the
+ * global epoch read after its unlink (after its segment pointer was
+ * cleared).  The
  * reclaimer advances the epoch and frees an entry only when every
  * announced epoch is newer than the entry's retire epoch and nobody pins
  * it.  Argument: a reader that can hold a pointer to entry X read the
@@ -40,7 +64,10 @@
  * loading the chain; the unlink is a full barrier before the reclaimer
  * loads the slots; so the reclaimer sees g (or a later value from a later
  * read section, which cannot reach X).  Hence min(announced) <= g <= r
- * and X is kept.
+ * and X is kept.  The same holds for a segment: a lookup that can reach
+ * it read its pointer while it was set, after announcing its epoch.  And
+ * for the node an unlinked node's next leads to: it was linked when the
+ * first was unlinked, and a reader that reached the first did so before.
  *
  * Waiters and fillers keep an entry across sleeps and fills, outside any
  * read section, with a pin (refcount).  They take the pin inside a read
@@ -55,34 +82,192 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "port/pg_bswap.h"
 
 #include "memory.h"
 #include "stats.h"
 #include "table.h"
 
+/*
+ * A segment of sentinels, for buckets 16 << (s - 1) up to 16 << s of one
+ * partition.  The header's fields serve its retirement.
+ */
+typedef struct AcSegment
+{
+	uint64		retire_epoch;
+	dsa_pointer retire_next;
+	dsa_pointer self;
+	uint64		size;			/* bytes allocated */
+	AcNode		buckets[FLEXIBLE_ARRAY_MEMBER];
+} AcSegment;
+
+#define GROW_LOAD	2			/* entries a bucket, on average, to grow */
+#define MAX_BUCKETS (AC_SEG0_BUCKETS << (AC_MAX_SEGMENTS - 1))
+
 static int	read_depth = 0;
-static uint32 sweep_cursor = 0;
+static pg_atomic_uint64 sweep_hand;
+static bool sweep_hand_set = false;
 
-static inline pg_atomic_uint64 *
-bucket_for(uint64 hash)
+/* x with its 64 bits in the reverse order */
+static inline uint64
+reverse64(uint64 x)
 {
-	pg_atomic_uint64 *buckets = ac_addr(ac_shared->buckets);
-
-	return &buckets[hash & (ac_shared->nbuckets - 1)];
+	x = pg_bswap64(x);
+	x = ((x >> 4) & UINT64CONST(0x0F0F0F0F0F0F0F0F)) |
+		((x & UINT64CONST(0x0F0F0F0F0F0F0F0F)) << 4);
+	x = ((x >> 2) & UINT64CONST(0x3333333333333333)) |
+		((x & UINT64CONST(0x3333333333333333)) << 2);
+	x = ((x >> 1) & UINT64CONST(0x5555555555555555)) |
+		((x & UINT64CONST(0x5555555555555555)) << 1);
+	return x;
 }
 
-static inline LWLock *
-partition_lock_for(uint64 hash)
+/* The partition of a hash, and the bits that order it within. */
+static inline AcPartition *
+partition_for(uint64 hash)
 {
-	return &ac_shared->partition_locks[(hash & (ac_shared->nbuckets - 1)) % AC_NPARTITIONS];
+	return &ac_shared->partitions[hash % AC_NPARTITIONS];
 }
 
-pg_atomic_uint64 *
-ac_bucket_array(void)
+static inline uint64
+inner_hash(uint64 hash)
 {
-	return ac_addr(ac_shared->buckets);
+	return hash / AC_NPARTITIONS;
+}
+
+/* an entry's place: odd, after its bucket's sentinel */
+static inline uint64
+entry_so_key(uint64 hash)
+{
+	return reverse64(inner_hash(hash)) | 1;
+}
+
+/* a sentinel's place: even (bucket 0's is 0) */
+static inline uint64
+sentinel_so_key(uint32 b)
+{
+	return reverse64((uint64) b);
+}
+
+static inline uint32
+parent_bucket(uint32 b)
+{
+	Assert(b != 0);
+	return b & ~((uint32) 1 << pg_leftmost_one_pos32(b));
+}
+
+/* the segment that holds bucket b >= AC_SEG0_BUCKETS, and b's index there */
+static inline int
+segment_of(uint32 b, uint32 *idx)
+{
+	int			top = pg_leftmost_one_pos32(b);
+
+	Assert(b >= AC_SEG0_BUCKETS);
+	*idx = b - ((uint32) 1 << top);
+	return top - 3;
+}
+
+static inline uint32
+segment_buckets(int s)
+{
+	return (uint32) AC_SEG0_BUCKETS << (s - 1);
+}
+
+/*
+ * Bucket b's sentinel and its dsa_pointer (if dp is not NULL), or NULL
+ * when its segment is gone (a shrink, seen by a lookup that read the old
+ * mask).
+ */
+static inline AcNode *
+bucket_node(AcPartition *part, uint32 b, dsa_pointer *dp)
+{
+	uint32		idx;
+	dsa_pointer seg;
+	AcSegment  *sp;
+
+	if (b < AC_SEG0_BUCKETS)
+	{
+		if (dp)
+			*dp = ac_shared->self +
+				((char *) &part->seg0[b] - (char *) ac_shared);
+		return &part->seg0[b];
+	}
+	seg = pg_atomic_read_u64(&part->segments[segment_of(b, &idx)]);
+	if (!DsaPointerIsValid(seg))
+		return NULL;
+	pg_read_barrier();
+	sp = ac_addr(seg);
+	if (dp)
+		*dp = seg + offsetof(AcSegment, buckets) + idx * sizeof(AcNode);
+	return &sp->buckets[idx];
+}
+
+/* is this sentinel in the list, a place to start from? */
+static inline bool
+sentinel_linked(AcNode *n, uint32 b)
+{
+	return n != NULL && (b == 0 || pg_atomic_read_u64(&n->so_key) != 0);
+}
+
+/*
+ * The sentinel to start a walk from for hash: its bucket's, or the
+ * nearest linked ancestor's.  Lock-free.
+ */
+static AcNode *
+start_node(AcPartition *part, uint64 hash)
+{
+	uint32		mask = pg_atomic_read_u32(&part->mask);
+	uint32		b;
+
+	pg_read_barrier();			/* partner: table_grow's write barrier */
+	b = (uint32) inner_hash(hash) & mask;
+	for (;;)
+	{
+		AcNode	   *n = bucket_node(part, b, NULL);
+
+		if (sentinel_linked(n, b))
+		{
+			pg_read_barrier();	/* the sentinel's next after its so_key */
+			return n;
+		}
+		b = parent_bucket(b);
+	}
+}
+
+/*
+ * Link bucket b's sentinel (and its ancestors') if it is not linked yet.
+ * Caller holds the partition's lock; b is within its mask.
+ */
+static AcNode *
+link_bucket(AcPartition *part, uint32 b)
+{
+	dsa_pointer dp;
+	AcNode	   *n = bucket_node(part, b, &dp);
+	AcNode	   *pred;
+	uint64		key = sentinel_so_key(b);
+	dsa_pointer p;
+
+	Assert(n != NULL);
+	if (sentinel_linked(n, b))
+		return n;
+	pred = link_bucket(part, parent_bucket(b));
+	for (;;)
+	{
+		p = pg_atomic_read_u64(&pred->next);
+		if (!DsaPointerIsValid(p) ||
+			pg_atomic_read_u64(&((AcNode *) ac_addr(p))->so_key) > key)
+			break;
+		pred = ac_addr(p);
+	}
+	/* complete (next, then so_key: see start_node) before it is linked */
+	pg_atomic_write_u64(&n->next, p);
+	pg_write_barrier();
+	pg_atomic_write_u64(&n->so_key, key);
+	pg_write_barrier();
+	pg_atomic_write_u64(&pred->next, dp);
+	return n;
 }
 
 #ifdef AC_TEST_POINTS
@@ -162,24 +347,28 @@ ac_read_reset(void)
 /*
  * Find the live entry (any state but REMOVED) with this key.  Must be
  * called inside a read section; the pointer is valid until it ends, or
- * longer if pinned.
+ * longer if pinned.  Lock-free.
  */
 AcEntry *
 ac_table_find(uint64 hash, const char *key, uint32 keylen)
 {
+	uint64		so_key = entry_so_key(hash);
 	dsa_pointer p;
 
 	Assert(read_depth > 0);
-	p = pg_atomic_read_u64(bucket_for(hash));
+	p = pg_atomic_read_u64(&start_node(partition_for(hash), hash)->next);
 	while (DsaPointerIsValid(p))
 	{
 		AcEntry    *e = ac_addr(p);
+		uint64		k = pg_atomic_read_u64(&e->node.so_key);
 
-		if (e->hash == hash && e->keylen == keylen &&
+		if (k > so_key)
+			break;
+		if (k == so_key && e->hash == hash && e->keylen == keylen &&
 			memcmp(e->key, key, keylen) == 0 &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
-		p = pg_atomic_read_u64(&e->next);
+		p = pg_atomic_read_u64(&e->node.next);
 	}
 	return NULL;
 }
@@ -203,7 +392,8 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 	AcEntry    *e;
 
 	e = ac_addr(dp);
-	pg_atomic_init_u64(&e->next, InvalidDsaPointer);
+	pg_atomic_init_u64(&e->node.next, InvalidDsaPointer);
+	pg_atomic_init_u64(&e->node.so_key, entry_so_key(hash));
 	pg_atomic_init_u64(&e->state,
 					   AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session));
 	pg_atomic_init_u32(&e->refcount, 1);
@@ -243,39 +433,121 @@ ac_entry_discard(AcEntry *entry)
 /*
  * Link a new entry, unless a live entry with its key is there already:
  * then that one is returned and the new one is left unlinked.  Must be
- * called inside a read section.  Lock-free.
+ * called inside a read section.  Takes the partition's lock; does not
+ * ERROR.
  */
 AcEntry *
 ac_table_insert(AcEntry *newentry)
 {
-	pg_atomic_uint64 *bucket = bucket_for(newentry->hash);
+	AcPartition *part = partition_for(newentry->hash);
+	uint64		so_key = pg_atomic_read_u64(&newentry->node.so_key);
+	AcNode	   *pred;
+	dsa_pointer p;
 
 	Assert(read_depth > 0);
+	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
+	pred = link_bucket(part, (uint32) inner_hash(newentry->hash) &
+					   pg_atomic_read_u32(&part->mask));
 	for (;;)
 	{
-		uint64		head = pg_atomic_read_u64(bucket);
-		dsa_pointer p = head;
+		AcEntry    *e;
+		uint64		k;
 
-		while (DsaPointerIsValid(p))
+		p = pg_atomic_read_u64(&pred->next);
+		if (!DsaPointerIsValid(p))
+			break;
+		e = ac_addr(p);
+		k = pg_atomic_read_u64(&e->node.so_key);
+		if (k > so_key)
+			break;
+		if (k == so_key && e->hash == newentry->hash &&
+			e->keylen == newentry->keylen &&
+			memcmp(e->key, newentry->key, e->keylen) == 0 &&
+			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 		{
-			AcEntry    *e = ac_addr(p);
-
-			if (e->hash == newentry->hash && e->keylen == newentry->keylen &&
-				memcmp(e->key, newentry->key, e->keylen) == 0 &&
-				AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
-				return e;
-			p = pg_atomic_read_u64(&e->next);
+			LWLockRelease(&part->lock);
+			return e;
 		}
-		pg_atomic_write_u64(&newentry->next, head);
-		/* the CAS is a full barrier: the entry is complete before it shows */
-		if (pg_atomic_compare_exchange_u64(bucket, &head, newentry->self))
-		{
-			pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
-			pg_atomic_fetch_add_u32(&ac_descs[newentry->desc_idx].nentries, 1);
-			return newentry;
-		}
-		/* lost a race with another insert: bounded by contention, no CFI */
+		pred = &e->node;
 	}
+	pg_atomic_write_u64(&newentry->node.next, p);
+	/* the entry is complete before it shows (partner: lookups' loads) */
+	pg_write_barrier();
+	pg_atomic_write_u64(&pred->next, newentry->self);
+	pg_atomic_fetch_add_u32(&part->count, 1);
+	LWLockRelease(&part->lock);
+	pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
+	pg_atomic_fetch_add_u32(&ac_descs[newentry->desc_idx].nentries, 1);
+	return newentry;
+}
+
+/* Push a retired entry or segment (its self, and its link field) on a stack. */
+static void
+push_one(pg_atomic_uint64 *stack, dsa_pointer self, dsa_pointer *link)
+{
+	uint64		old = pg_atomic_read_u64(stack);
+
+	do
+	{
+		*link = old;
+	} while (!pg_atomic_compare_exchange_u64(stack, &old, self));
+}
+
+/*
+ * Halve the buckets of a partition with fewer than one entry per two
+ * buckets: lower the mask, unlink the sentinels of the upper half, clear
+ * their segment's pointer and retire it (head comment).  Takes the lock.
+ */
+static void
+shrink(AcPartition *part)
+{
+	uint32		nb;
+	uint32		half;
+	uint32		b;
+	uint32		idx;
+	int			s;
+	dsa_pointer seg;
+	AcSegment  *sp;
+
+	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
+	nb = pg_atomic_read_u32(&part->mask) + 1;
+	if (nb <= AC_SEG0_BUCKETS || pg_atomic_read_u32(&part->count) >= nb / 2)
+	{
+		LWLockRelease(&part->lock);
+		return;
+	}
+	half = nb / 2;
+	s = segment_of(half, &idx);
+	Assert(idx == 0);
+	pg_atomic_write_u32(&part->mask, half - 1);
+	for (b = half; b < nb; b++)
+	{
+		dsa_pointer dp;
+		AcNode	   *n = bucket_node(part, b, &dp);
+		AcNode	   *pred;
+		dsa_pointer p;
+
+		if (!sentinel_linked(n, b))
+			continue;
+		/* its parent, in the lower half, is linked before it */
+		pred = bucket_node(part, parent_bucket(b), NULL);
+		while ((p = pg_atomic_read_u64(&pred->next)) != dp)
+		{
+			Assert(DsaPointerIsValid(p));
+			pred = ac_addr(p);
+		}
+		pg_atomic_write_u64(&pred->next, pg_atomic_read_u64(&n->next));
+	}
+	seg = pg_atomic_read_u64(&part->segments[s]);
+	pg_atomic_write_u64(&part->segments[s], InvalidDsaPointer);
+	pg_atomic_fetch_sub_u64(&ac_shared->nbuckets, half);
+	LWLockRelease(&part->lock);
+
+	/* retire: the epoch is read after the pointer was cleared */
+	sp = ac_addr(seg);
+	pg_memory_barrier();
+	sp->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
+	push_one(&ac_shared->retired_segments, seg, &sp->retire_next);
 }
 
 /*
@@ -283,16 +555,18 @@ ac_table_insert(AcEntry *newentry)
  * (READY, FAILED, ABANDONED or UNCACHED) the caller loaded: move it to
  * REMOVED, unlink it and retire it.  Returns false if the state changed
  * meanwhile (somebody else removed it, or a fill took it over) or if
- * "expected" is not a live word.  Takes the partition lock; does not
- * ERROR.
+ * "expected" is not a live word.  Takes the partition lock (and may halve
+ * the partition's buckets after); does not ERROR.
  */
 bool
 ac_entry_remove(AcEntry *entry, uint64 expected)
 {
-	pg_atomic_uint64 *bucket = bucket_for(entry->hash);
-	LWLock	   *lock = partition_lock_for(entry->hash);
+	AcPartition *part = partition_for(entry->hash);
 	uint64		st = expected;
-	dsa_pointer old;
+	AcNode	   *pred;
+	dsa_pointer p;
+	uint32		count;
+	uint32		nb;
 
 	/*
 	 * Only a word that shows the entry live may be swapped for REMOVED.  A
@@ -312,39 +586,18 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 													  AC_STATE(expected), 0)))
 		return false;
 
-	LWLockAcquire(lock, LW_EXCLUSIVE);
-	for (;;)
+	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
+	/* its predecessor is after its bucket's (or an ancestor's) sentinel */
+	pred = start_node(part, entry->hash);
+	while ((p = pg_atomic_read_u64(&pred->next)) != entry->self)
 	{
-		pg_atomic_uint64 *link = bucket;
-		dsa_pointer p = pg_atomic_read_u64(link);
-		bool		done = false;
-
-		while (DsaPointerIsValid(p))
-		{
-			if (p == entry->self)
-			{
-				dsa_pointer next = pg_atomic_read_u64(&entry->next);
-
-				if (link == bucket)
-				{
-					uint64		expect = p;
-
-					/* an inserter may have pushed a new head: rescan */
-					if (!pg_atomic_compare_exchange_u64(bucket, &expect, next))
-						break;
-				}
-				else
-					pg_atomic_write_u64(link, next);
-				done = true;
-				break;
-			}
-			link = &((AcEntry *) ac_addr(p))->next;
-			p = pg_atomic_read_u64(link);
-		}
-		if (done || !DsaPointerIsValid(p))
-			break;
+		Assert(DsaPointerIsValid(p));
+		pred = ac_addr(p);
 	}
-	LWLockRelease(lock);
+	pg_atomic_write_u64(&pred->next, pg_atomic_read_u64(&entry->node.next));
+	count = pg_atomic_sub_fetch_u32(&part->count, 1);
+	nb = pg_atomic_read_u32(&part->mask) + 1;
+	LWLockRelease(&part->lock);
 	pg_atomic_fetch_sub_u64(&ac_shared->entry_count, 1);
 	pg_atomic_fetch_sub_u32(&ac_descs[entry->desc_idx].nentries, 1);
 
@@ -354,13 +607,93 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	/* retire: the epoch is read after the unlink (partner: ac_read_begin) */
 	pg_memory_barrier();
 	entry->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
-	old = pg_atomic_read_u64(&ac_shared->retired);
-	do
-	{
-		entry->retire_next = old;
-	} while (!pg_atomic_compare_exchange_u64(&ac_shared->retired, &old,
-											 entry->self));
+	push_one(&ac_shared->retired, entry->self, &entry->retire_next);
+
+	if (nb > AC_SEG0_BUCKETS && count < nb / 2)
+		shrink(part);
 	return true;
+}
+
+/*
+ * How many bytes of segment the partition of hash wants, to double its
+ * buckets, or 0.  A racy reading: ac_table_grow checks again.
+ */
+Size
+ac_table_growth_wanted(uint64 hash)
+{
+	AcPartition *part = partition_for(hash);
+	uint32		nb = pg_atomic_read_u32(&part->mask) + 1;
+
+	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
+		nb >= MAX_BUCKETS)
+		return 0;
+	return offsetof(AcSegment, buckets) + (Size) nb * sizeof(AcNode);
+}
+
+/*
+ * Double the buckets of the partition of hash with the segment the caller
+ * allocated (size bytes, as ac_table_growth_wanted said).  Returns false
+ * if it is not wanted any more (another backend grew it): the caller
+ * frees it.  Takes the lock; does not ERROR.
+ */
+bool
+ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
+{
+	AcPartition *part = partition_for(hash);
+	AcSegment  *sp = ac_addr(segment);
+	uint32		nb;
+	uint32		idx;
+	uint32		i;
+	int			s;
+
+	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
+	nb = pg_atomic_read_u32(&part->mask) + 1;
+	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
+		nb >= MAX_BUCKETS ||
+		size != offsetof(AcSegment, buckets) + (Size) nb * sizeof(AcNode))
+	{
+		LWLockRelease(&part->lock);
+		return false;
+	}
+	s = segment_of(nb, &idx);
+	Assert(idx == 0 && segment_buckets(s) == nb);
+	Assert(!DsaPointerIsValid(pg_atomic_read_u64(&part->segments[s])));
+	sp->retire_epoch = 0;
+	sp->retire_next = InvalidDsaPointer;
+	sp->self = segment;
+	sp->size = size;
+	for (i = 0; i < nb; i++)
+	{
+		pg_atomic_init_u64(&sp->buckets[i].next, InvalidDsaPointer);
+		pg_atomic_init_u64(&sp->buckets[i].so_key, 0);
+	}
+	/* the segment before its pointer, the pointer before the mask */
+	pg_write_barrier();
+	pg_atomic_write_u64(&part->segments[s], segment);
+	pg_write_barrier();
+	pg_atomic_write_u32(&part->mask, 2 * nb - 1);
+	LWLockRelease(&part->lock);
+	pg_atomic_fetch_add_u64(&ac_shared->nbuckets, nb);
+	return true;
+}
+
+/* The positions of a hand's round: every bucket of every partition. */
+uint64
+ac_table_round(void)
+{
+	uint32		most = 0;
+	int			i;
+
+	for (i = 0; i < AC_NPARTITIONS; i++)
+		most = Max(most, pg_atomic_read_u32(&ac_shared->partitions[i].mask) + 1);
+	return (uint64) most * AC_NPARTITIONS;
+}
+
+/* The buckets of all partitions, in use now. */
+uint64
+ac_table_buckets(void)
+{
+	return pg_atomic_read_u64(&ac_shared->nbuckets);
 }
 
 void
@@ -453,7 +786,51 @@ push_retired(dsa_pointer head, AcEntry *tail)
 }
 
 /*
- * Free what can be freed of the retired entries.  Runs on slow paths;
+ * Free the retired segments older than min_epoch; push the others back.
+ * Caller holds reclaim_lock.  May ERROR (in dsa_free, before it frees
+ * anything): then the rest goes back on the stack, and the lock is
+ * released.
+ */
+static void
+reclaim_segments(uint64 min_epoch)
+{
+	volatile dsa_pointer list;
+
+	list = pg_atomic_exchange_u64(&ac_shared->retired_segments,
+								  InvalidDsaPointer);
+	PG_TRY();
+	{
+		while (DsaPointerIsValid(list))
+		{
+			AcSegment  *sp = ac_addr(list);
+			dsa_pointer next = sp->retire_next;
+
+			if (sp->retire_epoch < min_epoch)
+				ac_mem_free(sp->self, sp->size);
+			else
+				push_one(&ac_shared->retired_segments, sp->self,
+						 &sp->retire_next);
+			list = next;
+		}
+	}
+	PG_CATCH();
+	{
+		while (DsaPointerIsValid(list))
+		{
+			AcSegment  *sp = ac_addr(list);
+			dsa_pointer next = sp->retire_next;
+
+			push_one(&ac_shared->retired_segments, sp->self, &sp->retire_next);
+			list = next;
+		}
+		LWLockRelease(&ac_shared->reclaim_lock);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Free what can be freed of the retired entries and segments.  Runs on slow paths;
  * skips the work if another backend is reclaiming.  May ERROR (in
  * dsa_free); then nothing retired is lost: what was not freed goes back
  * on the stack.
@@ -469,7 +846,8 @@ ac_reclaim(void)
 	static AcEntry *keep_tail;
 	uint32		i;
 
-	if (DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired)) == false)
+	if (!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired)) &&
+		!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired_segments)))
 		return;
 	if (!LWLockConditionalAcquire(&ac_shared->reclaim_lock, LW_EXCLUSIVE))
 		return;
@@ -525,6 +903,7 @@ ac_reclaim(void)
 	}
 	PG_END_TRY();
 	push_retired(keep_head, keep_tail);
+	reclaim_segments(min_epoch);
 	LWLockRelease(&ac_shared->reclaim_lock);
 }
 
@@ -536,28 +915,89 @@ ac_reclaim(void)
 void
 ac_table_scan(AcScanFn fn, void *arg)
 {
-	pg_atomic_uint64 *buckets = ac_addr(ac_shared->buckets);
-	uint32		i;
+	int			i;
 
 	ac_read_begin();
-	for (i = 0; i < ac_shared->nbuckets; i++)
+	for (i = 0; i < AC_NPARTITIONS; i++)
 	{
-		dsa_pointer p = pg_atomic_read_u64(&buckets[i]);
+		dsa_pointer p = pg_atomic_read_u64(&ac_shared->partitions[i].seg0[0].next);
 
 		while (DsaPointerIsValid(p))
 		{
 			AcEntry    *e = ac_addr(p);
-			uint64		st = pg_atomic_read_u64(&e->state);
 
+			/* sentinels have even places */
+			if (pg_atomic_read_u64(&e->node.so_key) & 1)
+			{
+				uint64		st = pg_atomic_read_u64(&e->state);
+
+				if (AC_STATE(st) != AC_REMOVED)
+				{
+					pg_read_barrier();
+					fn(e, st, arg);
+				}
+			}
+			p = pg_atomic_read_u64(&e->node.next);
+		}
+	}
+	ac_read_end();
+}
+
+/*
+ * The bucket a hand's position names: partition position % AC_NPARTITIONS,
+ * bucket (position / AC_NPARTITIONS) within that partition's mask.  A
+ * partition with fewer buckets than others has its buckets named more
+ * than once in a round of the hand; none is skipped.
+ */
+uint64
+ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
+			  AcScanFn fn, void *arg)
+{
+	uint64		visits = 0;
+	uint64		n;
+
+	ac_read_begin();
+	for (n = 0; n < max_buckets && visits < max_visits; n++)
+	{
+		uint64		pos = pg_atomic_fetch_add_u64(hand, 1);
+		AcPartition *part = &ac_shared->partitions[pos % AC_NPARTITIONS];
+		uint32		mask = pg_atomic_read_u32(&part->mask);
+		uint32		b;
+		AcNode	   *start;
+		dsa_pointer p;
+
+		pg_read_barrier();
+		b = (uint32) (pos / AC_NPARTITIONS) & mask;
+		start = bucket_node(part, b, NULL);
+
+		/*
+		 * A bucket not linked yet has its entries in an ancestor's run,
+		 * walked when the hand names the ancestor.
+		 */
+		if (!sentinel_linked(start, b))
+			continue;
+		pg_read_barrier();
+		p = pg_atomic_read_u64(&start->next);
+		while (DsaPointerIsValid(p) && visits < max_visits)
+		{
+			AcEntry    *e = ac_addr(p);
+			uint64		st;
+
+			/* the next sentinel ends the bucket's run */
+			if ((pg_atomic_read_u64(&e->node.so_key) & 1) == 0)
+				break;
+			st = pg_atomic_read_u64(&e->state);
+			p = pg_atomic_read_u64(&e->node.next);
+			visits++;
 			if (AC_STATE(st) != AC_REMOVED)
 			{
 				pg_read_barrier();
 				fn(e, st, arg);
 			}
-			p = pg_atomic_read_u64(&e->next);
 		}
 	}
 	ac_read_end();
+	return visits;
 }
 
 /*
@@ -583,42 +1023,42 @@ ac_entry_is_garbage(AcEntry *e, uint64 now)
 	return ac_entry_expired(e, now);
 }
 
+static void
+sweep_one(AcEntry *e, uint64 st, void *arg)
+{
+	uint64		now = *(uint64 *) arg;
+	uint32		s = AC_STATE(st);
+
+	if (s == AC_UNCACHED ||
+		((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
+		 ac_entry_is_garbage(e, now)))
+	{
+		AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE);
+		if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
+			ac_entry_expired(e, now))
+			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
+	}
+}
+
 /*
- * Remove garbage from the next max_buckets buckets (a cursor per backend
- * walks the table round-robin).  A slow-path helper: entries that are
- * invalidated by invalidate_all or drop_cache, or that expire and are
- * never asked for again, would otherwise stay until evicted.
+ * Remove garbage met in the next buckets, visiting at most max_visits
+ * entries, and at most every bucket once (a hand per backend walks the
+ * table round-robin, starting where the backend's number says).  A
+ * slow-path helper: entries that are invalidated by invalidate_all or
+ * drop_cache, or that expire and are never asked for again, would
+ * otherwise stay until evicted.  The bound keeps a fill's share of the
+ * work small however much garbage a drop left.
  */
 void
-ac_sweep_garbage(int max_buckets)
+ac_sweep_garbage(uint64 max_visits)
 {
-	pg_atomic_uint64 *buckets = ac_addr(ac_shared->buckets);
 	uint64		now = ac_now_ns();
-	int			n;
 
-	ac_read_begin();
-	for (n = 0; n < max_buckets; n++)
+	if (!sweep_hand_set)
 	{
-		uint32		i = sweep_cursor++ & (ac_shared->nbuckets - 1);
-		dsa_pointer p = pg_atomic_read_u64(&buckets[i]);
-
-		while (DsaPointerIsValid(p))
-		{
-			AcEntry    *e = ac_addr(p);
-			uint64		st = pg_atomic_read_u64(&e->state);
-			uint32		s = AC_STATE(st);
-
-			p = pg_atomic_read_u64(&e->next);
-			if (s == AC_UNCACHED ||
-				((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
-				 ac_entry_is_garbage(e, now)))
-			{
-				AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE);
-				if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
-					ac_entry_expired(e, now))
-					ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
-			}
-		}
+		pg_atomic_init_u64(&sweep_hand, (uint64) ac_my_slotno * 7919);
+		sweep_hand_set = true;
 	}
-	ac_read_end();
+	(void) ac_table_walk(&sweep_hand, ac_table_round(), max_visits,
+						 sweep_one, &now);
 }

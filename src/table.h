@@ -62,16 +62,14 @@ typedef enum AcState
 
 /*
  * An entry.  The fields above "written by the filler" are set before the
- * entry is linked (the linking CAS is a full barrier) and never change.
- * The filler's fields are written before the state CAS to READY or FAILED
- * (full barrier); readers load the state, then pg_read_barrier(), then
- * read them.
+ * entry is linked (after a write barrier) and never change.  The filler's
+ * fields are written before the state CAS to READY or FAILED (full
+ * barrier); readers load the state, then pg_read_barrier(), then read
+ * them.
  */
 typedef struct AcEntry
 {
-	pg_atomic_uint64 next;		/* chain link; changed by insert (head
-								 * only, CAS) and unlink (under the
-								 * partition lock) */
+	AcNode		node;			/* must be first */
 	pg_atomic_uint64 state;		/* see above */
 	pg_atomic_uint32 refcount;	/* pins held across sleeps and fills */
 	pg_atomic_uint32 refbit;	/* CLOCK reference bit */
@@ -140,8 +138,25 @@ extern void ac_reclaim(void);
 
 typedef void (*AcScanFn) (AcEntry *entry, uint64 state, void *arg);
 extern void ac_table_scan(AcScanFn fn, void *arg);
-extern void ac_sweep_garbage(int max_buckets);
 extern bool ac_entry_is_garbage(AcEntry *e, uint64 now);
-extern pg_atomic_uint64 *ac_bucket_array(void);
+
+/*
+ * Walking part of the table a bucket at a time, for the garbage sweep and
+ * eviction: hand (a shared or a backend's own counter) names the next
+ * bucket (table.c, hand_bucket) and advances by one per bucket; fn is
+ * called, inside a read section, for each entry not REMOVED of the
+ * bucket, and may remove it.  Stops after max_buckets buckets, or once
+ * max_visits entries were visited.  fn must not ERROR.  Returns the
+ * entries visited.
+ */
+extern uint64 ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets,
+							uint64 max_visits, AcScanFn fn, void *arg);
+extern uint64 ac_table_buckets(void);
+extern uint64 ac_table_round(void);
+extern void ac_sweep_garbage(uint64 max_visits);
+
+/* the index's growth (evict.c allocates the bytes) */
+extern Size ac_table_growth_wanted(uint64 hash);
+extern bool ac_table_grow(uint64 hash, dsa_pointer segment, Size size);
 
 #endif							/* AC_TABLE_H */
