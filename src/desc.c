@@ -75,6 +75,17 @@ bool		ac_xact_invalidates = false;
 static bool created_here(int64 uid);
 static int	desc_lookup(Oid dbid, uint64 uid);
 
+/*
+ * A cache's entries all become garbage at once: a new generation, and a
+ * hint to the garbage sweep that this many entries wait for it.
+ */
+static void
+new_generation(int idx)
+{
+	pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+	ac_table_garbage_hint(pg_atomic_read_u32(&ac_descs[idx].nentries));
+}
+
 void
 ac_desc_bump_ddl(void)
 {
@@ -98,7 +109,7 @@ forget_database(void)
 			!created_here((int64) ac_descs[i].uid))
 		{
 			pg_atomic_write_u32(&ac_descs[i].dropped, 1);
-			pg_atomic_fetch_add_u64(&ac_descs[i].generation, 1);
+			new_generation(i);
 		}
 	LWLockRelease(&ac_shared->desc_lock);
 }
@@ -143,7 +154,7 @@ desc_mark(int idx, Oid dbid, uint64 uid, bool drop)
 	{
 		if (drop)
 			pg_atomic_write_u32(&d->dropped, 1);
-		pg_atomic_fetch_add_u64(&d->generation, 1);
+		new_generation(idx);
 	}
 	LWLockRelease(&ac_shared->desc_lock);
 }
@@ -182,7 +193,7 @@ desc_make_room(void)
 				 !ac_registry_exists((int64) uid))
 			desc_mark(i, d, uid, true);
 	}
-	ac_sweep_garbage(PG_UINT64_MAX);
+	ac_sweep_all();
 	ac_reclaim();
 }
 
@@ -447,7 +458,7 @@ apply_pending(PendingAction *pr, bool commit)
 void
 ac_desc_invalidate_all(int desc_idx)
 {
-	pg_atomic_fetch_add_u64(&ac_descs[desc_idx].generation, 1);
+	new_generation(desc_idx);
 	ac_count(ac_stat_row(desc_idx), AC_INVALIDATIONS, 1);
 }
 

@@ -221,6 +221,9 @@ set_times(AcFillCall *call, AcEntry *e)
 {
 	e->filled_at = ac_now_ns();
 	e->expires_at = call->ttl_ns ? e->filled_at + call->ttl_ns : 0;
+	/* it will be garbage once expired: the sweep has one more to find */
+	if (call->ttl_ns)
+		ac_table_garbage_hint(1);
 }
 
 /*
@@ -290,6 +293,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	else
 	{
 		ac_entry_publish(entry, AC_UNCACHED);
+		ac_table_garbage_hint(1);
 		ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
 	}
 	stack_remove(&held, entry);
@@ -482,7 +486,7 @@ step_reserve(GetCall *g)
 
 	count_miss(g);
 	ac_reclaim();
-	ac_sweep_garbage(32);
+	ac_sweep_garbage(8);
 	newe = ac_entry_new(g->hash, g->key->data, g->key->len,
 						g->call->desc_idx, g->call->generation);
 	if (newe == NULL)

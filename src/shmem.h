@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430007
+#define AC_CONTROL_MAGIC	0x41430008
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* of the index, each with its lock */
@@ -194,6 +194,7 @@ typedef struct AcShared
 	pg_atomic_uint64 clock_hand;	/* next bucket the eviction sweep visits */
 	pg_atomic_uint64 nbuckets;	/* of all partitions, in use */
 	pg_atomic_uint64 retired_segments;	/* lock-free stack, as retired */
+	pg_atomic_uint64 sweep_debt;	/* entries that may be garbage (table.c) */
 	pg_atomic_uint64 dsa_limit; /* last size limit given to the area */
 	pg_atomic_uint64 grow_blocked_until;	/* ns: the OS refused a segment */
 	pg_atomic_uint64 blocked_limit; /* the budget meanwhile: bytes then */

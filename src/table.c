@@ -67,7 +67,12 @@
  * and X is kept.  The same holds for a segment: a lookup that can reach
  * it read its pointer while it was set, after announcing its epoch.  And
  * for the node an unlinked node's next leads to: it was linked when the
- * first was unlinked, and a reader that reached the first did so before.
+ * first was unlinked, and a reader that reached the first did so before
+ * -- or, for a sentinel that a shrink unlinked, before the shrink cleared
+ * its segment's pointer; the shrink holds the partition's lock from the
+ * first unlink to that clearing, so no successor is unlinked, let alone
+ * retired, in between.  A change that let go of the lock there would
+ * break this.
  *
  * Waiters and fillers keep an entry across sleeps and fills, outside any
  * read section, with a pin (refcount).  They take the pin inside a read
@@ -196,7 +201,11 @@ bucket_node(AcPartition *part, uint32 b, dsa_pointer *dp)
 	}
 	seg = pg_atomic_read_u64(&part->segments[segment_of(b, &idx)]);
 	if (!DsaPointerIsValid(seg))
+	{
+		if (dp)
+			*dp = InvalidDsaPointer;
 		return NULL;
+	}
 	pg_read_barrier();
 	sp = ac_addr(seg);
 	if (dp)
@@ -519,6 +528,9 @@ shrink(AcPartition *part)
 	half = nb / 2;
 	s = segment_of(half, &idx);
 	Assert(idx == 0);
+	seg = pg_atomic_read_u64(&part->segments[s]);
+	/* mapped before anything changes: an ERROR here leaves all as it was */
+	sp = ac_addr(seg);
 	pg_atomic_write_u32(&part->mask, half - 1);
 	for (b = half; b < nb; b++)
 	{
@@ -538,13 +550,11 @@ shrink(AcPartition *part)
 		}
 		pg_atomic_write_u64(&pred->next, pg_atomic_read_u64(&n->next));
 	}
-	seg = pg_atomic_read_u64(&part->segments[s]);
 	pg_atomic_write_u64(&part->segments[s], InvalidDsaPointer);
 	pg_atomic_fetch_sub_u64(&ac_shared->nbuckets, half);
 	LWLockRelease(&part->lock);
 
 	/* retire: the epoch is read after the pointer was cleared */
-	sp = ac_addr(seg);
 	pg_memory_barrier();
 	sp->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
 	push_one(&ac_shared->retired_segments, seg, &sp->retire_next);
@@ -646,6 +656,17 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	uint32		i;
 	int			s;
 
+	/* nobody sees the segment before it is published: no lock for this */
+	sp->retire_epoch = 0;
+	sp->retire_next = InvalidDsaPointer;
+	sp->self = segment;
+	sp->size = size;
+	for (i = 0; i < (size - offsetof(AcSegment, buckets)) / sizeof(AcNode); i++)
+	{
+		pg_atomic_init_u64(&sp->buckets[i].next, InvalidDsaPointer);
+		pg_atomic_init_u64(&sp->buckets[i].so_key, 0);
+	}
+
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	nb = pg_atomic_read_u32(&part->mask) + 1;
 	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
@@ -658,15 +679,6 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	s = segment_of(nb, &idx);
 	Assert(idx == 0 && segment_buckets(s) == nb);
 	Assert(!DsaPointerIsValid(pg_atomic_read_u64(&part->segments[s])));
-	sp->retire_epoch = 0;
-	sp->retire_next = InvalidDsaPointer;
-	sp->self = segment;
-	sp->size = size;
-	for (i = 0; i < nb; i++)
-	{
-		pg_atomic_init_u64(&sp->buckets[i].next, InvalidDsaPointer);
-		pg_atomic_init_u64(&sp->buckets[i].so_key, 0);
-	}
 	/* the segment before its pointer, the pointer before the mask */
 	pg_write_barrier();
 	pg_atomic_write_u64(&part->segments[s], segment);
@@ -741,7 +753,10 @@ ac_entry_abandon(AcEntry *entry, uint64 expected)
 	ok = pg_atomic_compare_exchange_u64(&entry->state, &expected,
 										AC_MAKE_STATE(AC_ABANDONED, 0, 0));
 	if (ok)
+	{
+		ac_table_garbage_hint(1);	/* garbage unless taken over */
 		ConditionVariableBroadcast(ac_entry_cv(entry));
+	}
 	return ok;
 }
 
@@ -945,9 +960,8 @@ ac_table_scan(AcScanFn fn, void *arg)
 
 /*
  * The bucket a hand's position names: partition position % AC_NPARTITIONS,
- * bucket (position / AC_NPARTITIONS) within that partition's mask.  A
- * partition with fewer buckets than others has its buckets named more
- * than once in a round of the hand; none is skipped.
+ * bucket (position / AC_NPARTITIONS) modulo the largest partition's
+ * buckets, or none when that is past the partition's own.
  */
 uint64
 ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
@@ -956,25 +970,36 @@ ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
 	uint64		visits = 0;
 	uint64		n;
 
+	uint64		span = ac_table_round() / AC_NPARTITIONS;
+
 	ac_read_begin();
 	for (n = 0; n < max_buckets && visits < max_visits; n++)
 	{
 		uint64		pos = pg_atomic_fetch_add_u64(hand, 1);
 		AcPartition *part = &ac_shared->partitions[pos % AC_NPARTITIONS];
 		uint32		mask = pg_atomic_read_u32(&part->mask);
-		uint32		b;
+		uint64		b;
 		AcNode	   *start;
 		dsa_pointer p;
 
 		pg_read_barrier();
-		b = (uint32) (pos / AC_NPARTITIONS) & mask;
-		start = bucket_node(part, b, NULL);
+
+		/*
+		 * Every partition gets one pass per round of the hand, whatever its
+		 * number of buckets: positions past a smaller partition's buckets
+		 * name nothing there (else its entries would lose their reference
+		 * bits, and be evicted, more often than others').
+		 */
+		b = (pos / AC_NPARTITIONS) & (span - 1);
+		if (b > mask)
+			continue;
+		start = bucket_node(part, (uint32) b, NULL);
 
 		/*
 		 * A bucket not linked yet has its entries in an ancestor's run,
 		 * walked when the hand names the ancestor.
 		 */
-		if (!sentinel_linked(start, b))
+		if (!sentinel_linked(start, (uint32) b))
 			continue;
 		pg_read_barrier();
 		p = pg_atomic_read_u64(&start->next);
@@ -1041,16 +1066,18 @@ sweep_one(AcEntry *e, uint64 st, void *arg)
 }
 
 /*
- * Remove garbage met in the next buckets, visiting at most max_visits
- * entries, and at most every bucket once (a hand per backend walks the
- * table round-robin, starting where the backend's number says).  A
- * slow-path helper: entries that are invalidated by invalidate_all or
- * drop_cache, or that expire and are never asked for again, would
- * otherwise stay until evicted.  The bound keeps a fill's share of the
- * work small however much garbage a drop left.
+ * n entries may have become garbage (a new generation of a cache, a drop,
+ * entries with a TTL, UNCACHED markers): the sweep has work.
  */
 void
-ac_sweep_garbage(uint64 max_visits)
+ac_table_garbage_hint(uint64 n)
+{
+	if (n > 0)
+		pg_atomic_fetch_add_u64(&ac_shared->sweep_debt, n);
+}
+
+static void
+sweep(uint64 max_buckets, uint64 max_visits)
 {
 	uint64		now = ac_now_ns();
 
@@ -1059,6 +1086,47 @@ ac_sweep_garbage(uint64 max_visits)
 		pg_atomic_init_u64(&sweep_hand, (uint64) ac_my_slotno * 7919);
 		sweep_hand_set = true;
 	}
-	(void) ac_table_walk(&sweep_hand, ac_table_round(), max_visits,
-						 sweep_one, &now);
+	(void) ac_table_walk(&sweep_hand, max_buckets, max_visits, sweep_one, &now);
+}
+
+/*
+ * Remove garbage met in the next buckets, visiting at most max_visits
+ * entries (a hand per backend walks the table round-robin, starting where
+ * the backend's number says), and only while the hints above say there
+ * may be garbage: each visit pays one off (a debt smaller than a sweep
+ * still buys a whole one).  A slow-path helper: entries
+ * that are invalidated by invalidate_all or drop_cache, or that expire
+ * and are never asked for again, would otherwise stay until evicted.  The
+ * bound keeps a fill's share of the work small however much garbage a
+ * drop left, and a cache without a TTL and without invalidations pays
+ * nothing.
+ */
+void
+ac_sweep_garbage(uint64 max_visits)
+{
+	uint64		debt = pg_atomic_read_u64(&ac_shared->sweep_debt);
+	uint64		pay;
+
+	if (debt == 0)
+		return;
+	/* several backends may pay at once: never below zero */
+	do
+	{
+		pay = Min(debt, max_visits);
+	} while (!pg_atomic_compare_exchange_u64(&ac_shared->sweep_debt, &debt,
+											 debt - pay));
+	/* a sweep, once there is any debt, visits max_visits entries */
+	sweep(ac_table_round(), max_visits);
+}
+
+/*
+ * Visit every bucket, removing the garbage met (slow).  Twice: a round is
+ * sized when it starts, and a partition that grows meanwhile, or a bucket
+ * linked into a run the hand had passed, can leave entries unvisited once.
+ */
+void
+ac_sweep_all(void)
+{
+	sweep(ac_table_round(), PG_UINT64_MAX);
+	sweep(ac_table_round(), PG_UINT64_MAX);
 }

@@ -153,7 +153,9 @@ extern uint64 ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets,
 							uint64 max_visits, AcScanFn fn, void *arg);
 extern uint64 ac_table_buckets(void);
 extern uint64 ac_table_round(void);
+extern void ac_table_garbage_hint(uint64 n);
 extern void ac_sweep_garbage(uint64 max_visits);
+extern void ac_sweep_all(void);
 
 /* the index's growth (evict.c allocates the bytes) */
 extern Size ac_table_growth_wanted(uint64 hash);

@@ -82,6 +82,21 @@ ac_ensure_packages() {
         ac_die "still missing after apt-get install: ${missing[*]}"
 }
 
+# ac_ensure_tool COMMAND PACKAGE: install Debian's PACKAGE if COMMAND is
+# missing (as root; otherwise say what to run).  For tools only some
+# commands need (gnuplot for the benchmarks' chart).
+ac_ensure_tool() {
+    local cmd=$1 pkg=$2
+    command -v "$cmd" >/dev/null && return 0
+    if ! ac_is_root; then
+        ac_die "missing $cmd: run as root: apt-get install -y $pkg"
+    fi
+    ac_log "installing $pkg (for $cmd)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$pkg"
+    command -v "$cmd" >/dev/null || ac_die "still missing after apt-get install: $cmd"
+}
+
 # ac_copy_tree DEST: copy the source tree (without .git and build products)
 # to DEST.  Untracked files are included: the working tree is what we test.
 ac_copy_tree() {

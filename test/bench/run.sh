@@ -15,9 +15,17 @@
 #     called directly;
 #  2. statement level: pgbench -M prepared, 2 clients, SELECT f(:k) for the
 #     accessor, abs() and the SQL-function lookup;
-#  3. stampede: 64 clients ask at once for one cold key whose fill takes
+#  3. backend CPU per statement: pgbench -M prepared, 1 client, 100,000
+#     transactions of SELECT sqc(:k) and of SELECT abs(:k); the CPU the
+#     backend used, read from the postmaster's children times
+#     (/proc/PID/stat cutime + cstime: a backend's times are added when it
+#     exits), per statement, and the ratio;
+#  4. stampede: 64 clients ask at once for one cold key whose fill takes
 #     1 s: wall time and number of fills, against the DIY
-#     check-then-insert pattern.
+#     check-then-insert pattern;
+#  5. scale: test/bench/scale.sh (its own server), the table and chart of
+#     hit, miss and bytes per entry from 1,000 to 4,000,000 entries
+#     (AC_BENCH_SCALE_MAX sets the largest size).
 
 set -euo pipefail
 
@@ -34,7 +42,7 @@ work=
 ac_mktemp work
 ac_build_install "$work/src"
 ac_pg_start "$work" "max_connections = 120" "shared_buffers = '256MB'" \
-    "atomiccache.memory_limit = '256MB'"
+    "atomiccache.memory_limit = '256MB'" "autovacuum = off"
 
 ac_psql -q <<'EOF'
 CREATE EXTENSION atomiccache;
@@ -100,7 +108,39 @@ for ((r = 1; r <= runs; r++)); do
     done
 done
 
-ac_log "3. stampede: 64 clients, one cold key, a 1 s fill"
+ac_log "3. backend CPU per statement: pgbench -M prepared, 1 client, 100,000 statements"
+# the CPU of exited children of the postmaster, in clock ticks
+children_ticks() {
+    awk '{ print $16 + $17 }' "/proc/$(head -n 1 "$AC_PGDATA/postmaster.pid")/stat"
+}
+# wait until no client backend but ours is left (the pgbench backend has
+# exited and been reaped, so its times are in the postmaster's)
+wait_backends_gone() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ $(ac_psql -At -c "SELECT count(*) FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0 ]] && break
+        sleep 0.1
+    done
+    sleep 0.3
+}
+hz=$(getconf CLK_TCK)
+for ((r = 1; r <= runs; r++)); do
+    for v in abs sqc; do
+        wait_backends_gone
+        t0=$(children_ticks)
+        ac_as_pg "$AC_PG_BINDIR/pgbench" -n -M prepared -c 1 -j 1 -t 100000 \
+            -f "$work/pgb_$v.sql" >/dev/null 2>&1
+        wait_backends_gone
+        t1=$(children_ticks)
+        # microseconds of backend CPU per statement (the short-lived psql
+        # backends of this loop add a constant to both variants)
+        ac_psql -q -c "INSERT INTO results VALUES ('cpu', '$v', $r,
+            ($t1 - $t0)::float8 / $hz * 1e6 / 100000)"
+    done
+done
+
+ac_log "4. stampede: 64 clients, one cold key, a 1 s fill"
 ac_psql -q <<'EOF'
 CREATE SEQUENCE slow_fills;
 CREATE FUNCTION slow(k int) RETURNS text LANGUAGE plpgsql AS $$
@@ -185,6 +225,23 @@ SELECT format('| %s | %s | %s-%s | %s |',
               round((med / (SELECT med FROM s WHERE variant = 'abs'))::numeric, 3))
   FROM s ORDER BY med DESC;
 SELECT '';
+SELECT '## Backend CPU per statement (pgbench -M prepared, 1 client, 100,000 statements)';
+SELECT '';
+SELECT '| variant | µs of backend CPU per statement | min-max | ratio to abs() |';
+SELECT '| --- | ---: | --- | ---: |';
+WITH s AS (
+    SELECT variant, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS med,
+           min(value) AS lo, max(value) AS hi
+      FROM results WHERE bench = 'cpu' GROUP BY variant)
+SELECT format('| %s | %s | %s-%s | %s |',
+              CASE variant WHEN 'abs' THEN 'floor: SELECT abs(:k)'
+                           ELSE 'atomiccache hit, int to bigint: SELECT sqc(:k)' END,
+              round(med::numeric, 2), round(lo::numeric, 2), round(hi::numeric, 2),
+              round((med / (SELECT med FROM s WHERE variant = 'abs'))::numeric, 3))
+  FROM s ORDER BY med;
+SELECT '';
+SELECT '(The CPU the backends used, from the postmaster''s children times; the client''s is not counted.)';
+SELECT '';
 SELECT '## Stampede (64 clients at once, one cold key, a fill that takes 1 s)';
 SELECT '';
 SELECT '| variant | wall time (s) | min-max | fills (median) |';
@@ -205,3 +262,6 @@ SELECT '(The stampede wall time includes starting 64 connections.)';
 EOF
 ac_pg_stop
 cat "$out"
+
+ac_log "5. scale: test/bench/scale.sh"
+bash "$AC_ROOT/test/bench/scale.sh" "${AC_BENCH_SCALE_MAX:-4000000}"

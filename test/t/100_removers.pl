@@ -51,7 +51,7 @@ $node->safe_psql(
 		AS \$\$ SELECT repeat('x', 600000) || k \$\$;
 	CREATE FUNCTION small(k int) RETURNS int LANGUAGE sql AS 'SELECT k';
 	SELECT atomiccache.create_cache('c', 'big(int)', ttl => '$TTL seconds');
-	SELECT atomiccache.create_cache('o', 'small(int)');
+	SELECT atomiccache.create_cache('o', 'small(int)', ttl => '1 hour');
 });
 
 # What each remover runs; it removes the entry of c(1) when it is there
@@ -59,7 +59,9 @@ $node->safe_psql(
 my %statement = (
 	invalidate => q{SELECT atomiccache.invalidate('c', 1)},
 	get => q{SELECT length(c(1))},
-	# 300 fills sweep 16 buckets each: the 4096 buckets of a 1 MB limit
+	# the sweep runs on misses while there may be garbage: each fill of o
+	# (a TTL cache) adds one entry to visit, so the 300 fills sweep 8
+	# entries each, round the whole index many times
 	sweep => q{SELECT count(o(i)) FROM generate_series(1001, 1300) i},
 	# a second 600 kB value does not fit: eviction
 	evict => q{SELECT length(c(2))},);
