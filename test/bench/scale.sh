@@ -22,6 +22,11 @@
 #               over it
 #   bytes       atomiccache.memory() used_bytes / entries, less the 8
 #               bytes of key and value (entries, values and the index)
+# and, once 2,000,000 entries are held (if MAX_ENTRIES reaches it), the
+# backend CPU of a statement, pgbench -M prepared, 1 client, 3 x 100,000
+# statements each of SELECT c(:k) and SELECT abs(:k), k random over the
+# 2,000,000 keys: read from the postmaster's children times (/proc/PID/stat
+# cutime + cstime, where a backend's times go when it exits).
 # Writes test/bench/scale.md (the table), test/bench/scale.png (the chart,
 # made with gnuplot, installed if missing) and prints the table.  Not a
 # test: nothing passes or fails on a timing.
@@ -72,6 +77,51 @@ CREATE TABLE scale (entries bigint, hot_total_ns float8, hot_ns float8,
 SQL
 sleep 1
 
+# the CPU of exited children of the postmaster, in clock ticks
+children_ticks() {
+    awk '{ print $16 + $17 }' "/proc/$(head -n 1 "$AC_PGDATA/postmaster.pid")/stat"
+}
+# wait until no client backend but ours is left (the pgbench backend has
+# exited and been reaped, so its times are in the postmaster's)
+wait_backends_gone() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ $(ac_psql -At -c "SELECT count(*) FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0 ]] && break
+        sleep 0.1
+    done
+    sleep 0.3
+}
+cpu_note=
+statement_cpu() {
+    local v r t0 t1 hz
+    hz=$(getconf CLK_TCK)
+    for v in c abs; do
+        printf '\\set k random(1, %d)\nSELECT %s(:k);\n' "$1" "$v" >"$work/cpu_$v.sql"
+    done
+    ac_pg_own "$work"
+    ac_psql -q -c "CREATE TABLE cpu (variant text, us float8)"
+    for ((r = 1; r <= 3; r++)); do
+        for v in abs c; do
+            wait_backends_gone
+            t0=$(children_ticks)
+            ac_as_pg "$AC_PG_BINDIR/pgbench" -n -M prepared -c 1 -j 1 -t 100000 \
+                -f "$work/cpu_$v.sql" >/dev/null 2>&1
+            wait_backends_gone
+            t1=$(children_ticks)
+            ac_psql -q -c "INSERT INTO cpu VALUES ('$v', ($t1 - $t0)::float8 / $hz * 1e6 / 100000)"
+        done
+    done
+    cpu_note=$(ac_psql -At -c "WITH m AS (SELECT variant, percentile_cont(0.5)
+            WITHIN GROUP (ORDER BY us) AS med, min(us) AS lo, max(us) AS hi FROM cpu GROUP BY variant)
+        SELECT format('Backend CPU of a statement with %s entries held (pgbench -M prepared, 1 client, 3 x 100,000 statements, keys random over all entries; median, min-max): SELECT c(:k) %s µs (%s-%s), SELECT abs(:k) %s µs (%s-%s), ratio %s.',
+            to_char($1, 'FM9,999,999'),
+            round(c.med::numeric, 2), round(c.lo::numeric, 2), round(c.hi::numeric, 2),
+            round(a.med::numeric, 2), round(a.lo::numeric, 2), round(a.hi::numeric, 2),
+            round((c.med / a.med)::numeric, 3))
+          FROM m c, m a WHERE c.variant = 'c' AND a.variant = 'abs'")
+}
+
 held=1
 for n in 1000 10000 100000 1000000 2000000 4000000; do
     ((n <= max)) || break
@@ -96,6 +146,10 @@ SELECT $n,
        (SELECT used_bytes::float8 / entries - 8 FROM atomiccache.memory()),
        (SELECT buckets FROM atomiccache.memory());
 SQL
+    if ((n == 2000000)); then
+        ac_log "backend CPU per statement at $n entries"
+        statement_cpu "$n"
+    fi
 done
 
 pgver=$(ac_psql -At -c 'SHOW server_version')
@@ -112,6 +166,10 @@ pgver=$(ac_psql -At -c 'SHOW server_version')
         round(hot_ns::numeric), round(random_ns::numeric), round(miss_ns::numeric),
         round(bytes::numeric), buckets FROM scale ORDER BY entries" |
         sed 's/^/| /; s/$/ |/'
+    if [[ -n $cpu_note ]]; then
+        echo
+        echo "$cpu_note"
+    fi
 } >"$out"
 ac_psql -At -F ' ' -c "SELECT entries, hot_ns, random_ns, miss_ns, bytes
                          FROM scale ORDER BY entries" >"$work/scale.dat"
