@@ -58,9 +58,9 @@ evict_one(AcEntry *e, uint64 st, void *arg)
 			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
 		return;
 	}
-	if (pg_atomic_read_u32(&e->refbit) != 0)
+	if (e->refbit != 0)
 	{
-		pg_atomic_write_u32(&e->refbit, 0);
+		e->refbit = 0;
 		return;
 	}
 	if (ac_entry_remove(e, st))

@@ -219,8 +219,10 @@ stats_row(AcFillCall *call)
 static void
 set_times(AcFillCall *call, AcEntry *e)
 {
-	e->filled_at = ac_now_ns();
-	e->expires_at = call->ttl_ns ? e->filled_at + call->ttl_ns : 0;
+	uint64		now = ac_now_ns();
+
+	AC_ENTRY_TAIL(e)->filled_at = now;
+	e->expires_at = call->ttl_ns ? now + call->ttl_ns : 0;
 	/* it will be garbage once expired: the sweep has one more to find */
 	if (call->ttl_ns)
 		ac_table_garbage_hint(1);
@@ -408,8 +410,8 @@ step_hit(GetCall *g, AcEntry *e, uint64 st)
 			ac_count(stats_row(g->call), AC_EXPIRATIONS, 1);
 		return false;
 	}
-	if (pg_atomic_read_u32(&e->refbit) == 0)
-		pg_atomic_write_u32(&e->refbit, 1);
+	if (e->refbit == 0)
+		e->refbit = 1;
 	if (AC_STATE(st) == AC_FAILED)
 		edata = ac_error_fetch(e);
 	else

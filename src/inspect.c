@@ -50,11 +50,11 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 	/* an entry of the slot's previous cache (see AcCacheDesc) */
 	if (!ac_key_is_of(e->key, e->keylen, pg_atomic_read_u32(&d->dbid), d->uid))
 		return;
-	if (e->generation != pg_atomic_read_u64(&d->generation) ||
+	if (AC_ENTRY_TAIL(e)->generation != pg_atomic_read_u64(&d->generation) ||
 		ac_entry_expired(e, sums->now))
 		return;
 	sums->entries[e->desc_idx]++;
-	sums->bytes[e->desc_idx] += offsetof(AcEntry, key) + e->keylen + e->value_len;
+	sums->bytes[e->desc_idx] += ac_entry_size(e->keylen) + e->value_len;
 }
 
 PG_FUNCTION_INFO_V1(atomiccache_stats);
@@ -166,7 +166,8 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	EntryCopy  *c;
 	AcKeyHeader h;
 
-	if (e->desc_idx != es->desc_idx || e->generation != es->generation ||
+	if (e->desc_idx != es->desc_idx ||
+		AC_ENTRY_TAIL(e)->generation != es->generation ||
 		!ac_key_is_of(e->key, e->keylen, MyDatabaseId, es->uid))
 		return;
 	/* keys of another version of the fill are not this cache's any more */
@@ -178,8 +179,8 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	memcpy(c->key, e->key, e->keylen);
 	c->keylen = e->keylen;
 	c->state = AC_STATE(st);
-	c->bytes = offsetof(AcEntry, key) + e->keylen + e->value_len;
-	c->filled_at = e->filled_at;
+	c->bytes = ac_entry_size(e->keylen) + e->value_len;
+	c->filled_at = AC_ENTRY_TAIL(e)->filled_at;
 	c->expires_at = e->expires_at;
 	c->expired = ac_entry_expired(e, es->now);
 	es->found = lappend(es->found, c);

@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430008
+#define AC_CONTROL_MAGIC	0x41430009
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* of the index, each with its lock */

@@ -108,6 +108,10 @@ typedef struct AcSegment
 	AcNode		buckets[FLEXIBLE_ARRAY_MEMBER];
 } AcSegment;
 
+/* what a hit reads is one cache line (table.h) */
+StaticAssertDecl(offsetof(AcEntry, key) <= PG_CACHE_LINE_SIZE,
+				 "the head of an entry must fit in a cache line");
+
 #define GROW_LOAD	2			/* entries a bucket, on average, to grow */
 #define MAX_BUCKETS (AC_SEG0_BUCKETS << (AC_MAX_SEGMENTS - 1))
 
@@ -373,7 +377,8 @@ ac_table_find(uint64 hash, const char *key, uint32 keylen)
 
 		if (k > so_key)
 			break;
-		if (k == so_key && e->hash == hash && e->keylen == keylen &&
+		/* one list and one so_key: one hash (its bits, in another order) */
+		if (k == so_key && e->keylen == keylen &&
 			memcmp(e->key, key, keylen) == 0 &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
@@ -386,7 +391,7 @@ ac_table_find(uint64 hash, const char *key, uint32 keylen)
 Size
 ac_entry_size(uint32 keylen)
 {
-	return offsetof(AcEntry, key) + keylen;
+	return offsetof(AcEntry, key) + MAXALIGN(keylen) + sizeof(AcEntryTail);
 }
 
 /*
@@ -399,28 +404,31 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 			  int desc_idx, uint64 generation)
 {
 	AcEntry    *e;
+	AcEntryTail *t;
 
+	Assert(desc_idx >= 0 && desc_idx < AC_MAX_CACHES);
 	e = ac_addr(dp);
 	pg_atomic_init_u64(&e->node.next, InvalidDsaPointer);
 	pg_atomic_init_u64(&e->node.so_key, entry_so_key(hash));
 	pg_atomic_init_u64(&e->state,
 					   AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session));
 	pg_atomic_init_u32(&e->refcount, 1);
-	pg_atomic_init_u32(&e->refbit, 0);
-	e->hash = hash;
-	e->desc_idx = desc_idx;
 	e->keylen = keylen;
-	e->generation = generation;
-	e->self = dp;
-	e->filled_at = 0;
 	e->expires_at = 0;
-	e->flags = 0;
-	e->value_len = 0;
 	e->value = InvalidDsaPointer;
 	e->inline_value = (Datum) 0;
-	e->retire_epoch = 0;
-	e->retire_next = InvalidDsaPointer;
+	e->value_len = 0;
+	e->desc_idx = (int16) desc_idx;
+	e->flags = 0;
+	e->refbit = 0;
 	memcpy(e->key, key, keylen);
+	t = AC_ENTRY_TAIL(e);		/* placed by keylen, set above */
+	t->hash = hash;
+	t->generation = generation;
+	t->self = dp;
+	t->filled_at = 0;
+	t->retire_epoch = 0;
+	t->retire_next = InvalidDsaPointer;
 	return e;
 }
 
@@ -429,7 +437,7 @@ entry_free(AcEntry *e)
 {
 	if (DsaPointerIsValid(e->value))
 		ac_mem_free(e->value, e->value_len);
-	ac_mem_free(e->self, ac_entry_size(e->keylen));
+	ac_mem_free(AC_ENTRY_TAIL(e)->self, ac_entry_size(e->keylen));
 }
 
 /* Free an entry that was never linked. */
@@ -448,14 +456,15 @@ ac_entry_discard(AcEntry *entry)
 AcEntry *
 ac_table_insert(AcEntry *newentry)
 {
-	AcPartition *part = partition_for(newentry->hash);
+	AcEntryTail *t = AC_ENTRY_TAIL(newentry);
+	AcPartition *part = partition_for(t->hash);
 	uint64		so_key = pg_atomic_read_u64(&newentry->node.so_key);
 	AcNode	   *pred;
 	dsa_pointer p;
 
 	Assert(read_depth > 0);
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
-	pred = link_bucket(part, (uint32) inner_hash(newentry->hash) &
+	pred = link_bucket(part, (uint32) inner_hash(t->hash) &
 					   pg_atomic_read_u32(&part->mask));
 	for (;;)
 	{
@@ -469,7 +478,7 @@ ac_table_insert(AcEntry *newentry)
 		k = pg_atomic_read_u64(&e->node.so_key);
 		if (k > so_key)
 			break;
-		if (k == so_key && e->hash == newentry->hash &&
+		if (k == so_key &&
 			e->keylen == newentry->keylen &&
 			memcmp(e->key, newentry->key, e->keylen) == 0 &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
@@ -482,7 +491,7 @@ ac_table_insert(AcEntry *newentry)
 	pg_atomic_write_u64(&newentry->node.next, p);
 	/* the entry is complete before it shows (partner: lookups' loads) */
 	pg_write_barrier();
-	pg_atomic_write_u64(&pred->next, newentry->self);
+	pg_atomic_write_u64(&pred->next, t->self);
 	pg_atomic_fetch_add_u32(&part->count, 1);
 	LWLockRelease(&part->lock);
 	pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
@@ -571,7 +580,8 @@ shrink(AcPartition *part)
 bool
 ac_entry_remove(AcEntry *entry, uint64 expected)
 {
-	AcPartition *part = partition_for(entry->hash);
+	AcEntryTail *t = AC_ENTRY_TAIL(entry);
+	AcPartition *part = partition_for(t->hash);
 	uint64		st = expected;
 	AcNode	   *pred;
 	dsa_pointer p;
@@ -598,8 +608,8 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	/* its predecessor is after its bucket's (or an ancestor's) sentinel */
-	pred = start_node(part, entry->hash);
-	while ((p = pg_atomic_read_u64(&pred->next)) != entry->self)
+	pred = start_node(part, t->hash);
+	while ((p = pg_atomic_read_u64(&pred->next)) != t->self)
 	{
 		Assert(DsaPointerIsValid(p));
 		pred = ac_addr(p);
@@ -612,12 +622,12 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	pg_atomic_fetch_sub_u32(&ac_descs[entry->desc_idx].nentries, 1);
 
 	/* only the winner of the CAS above gets here, once per entry */
-	Assert(entry->retire_epoch == 0);
+	Assert(t->retire_epoch == 0);
 
 	/* retire: the epoch is read after the unlink (partner: ac_read_begin) */
 	pg_memory_barrier();
-	entry->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
-	push_one(&ac_shared->retired, entry->self, &entry->retire_next);
+	t->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
+	push_one(&ac_shared->retired, t->self, &t->retire_next);
 
 	if (nb > AC_SEG0_BUCKETS && count < nb / 2)
 		shrink(part);
@@ -723,7 +733,7 @@ ac_entry_unpin(AcEntry *entry)
 ConditionVariable *
 ac_entry_cv(AcEntry *entry)
 {
-	return &ac_shared->cvs[entry->hash % AC_NCVS];
+	return &ac_shared->cvs[AC_ENTRY_TAIL(entry)->hash % AC_NCVS];
 }
 
 /*
@@ -779,10 +789,10 @@ ac_entry_expired(AcEntry *entry, uint64 now)
 static void
 keep(dsa_pointer *head, AcEntry **tail, AcEntry *e)
 {
-	e->retire_next = *head;
+	AC_ENTRY_TAIL(e)->retire_next = *head;
 	if (*tail == NULL)
 		*tail = e;
-	*head = e->self;
+	*head = AC_ENTRY_TAIL(e)->self;
 }
 
 /* Push a chain of retired entries back on the shared stack. */
@@ -796,7 +806,7 @@ push_retired(dsa_pointer head, AcEntry *tail)
 	old = pg_atomic_read_u64(&ac_shared->retired);
 	do
 	{
-		tail->retire_next = old;
+		AC_ENTRY_TAIL(tail)->retire_next = old;
 	} while (!pg_atomic_compare_exchange_u64(&ac_shared->retired, &old, head));
 }
 
@@ -893,9 +903,9 @@ ac_reclaim(void)
 		while (DsaPointerIsValid(list))
 		{
 			AcEntry    *e = ac_addr(list);
-			dsa_pointer next = e->retire_next;
+			dsa_pointer next = AC_ENTRY_TAIL(e)->retire_next;
 
-			if (e->retire_epoch < min_epoch &&
+			if (AC_ENTRY_TAIL(e)->retire_epoch < min_epoch &&
 				pg_atomic_read_u32(&e->refcount) == 0)
 				entry_free(e);
 			else
@@ -909,7 +919,7 @@ ac_reclaim(void)
 		{
 			AcEntry    *e = ac_addr(list);
 
-			list = e->retire_next;
+			list = AC_ENTRY_TAIL(e)->retire_next;
 			keep(&keep_head, &keep_tail, e);
 		}
 		push_retired(keep_head, keep_tail);
@@ -1043,7 +1053,7 @@ ac_entry_is_garbage(AcEntry *e, uint64 now)
 		return true;
 	if (pg_atomic_read_u32(&d->dropped))
 		return true;
-	if (e->generation != pg_atomic_read_u64(&d->generation))
+	if (AC_ENTRY_TAIL(e)->generation != pg_atomic_read_u64(&d->generation))
 		return true;
 	return ac_entry_expired(e, now);
 }

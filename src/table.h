@@ -61,35 +61,45 @@ typedef enum AcState
 	((uint64) (s) | ((uint64) ((slot) & 0xFFFFFF) << 8) | ((uint64) (uint32) (sess) << 32))
 
 /*
- * An entry.  The fields above "written by the filler" are set before the
- * entry is linked (after a write barrier) and never change.  The filler's
- * fields are written before the state CAS to READY or FAILED (full
- * barrier); readers load the state, then pg_read_barrier(), then read
- * them.
+ * An entry: a head of the fields a hit reads, one cache line on 64-bit
+ * platforms, then the key, then a tail (AcEntryTail) of the fields a hit
+ * does not read, at MAXALIGN(keylen) after the key.  The fields of the
+ * head and the tail that are not the filler's are set before the entry is
+ * linked (after a write barrier) and never change.  The filler's fields
+ * are written before the state CAS to READY or FAILED (full barrier);
+ * readers load the state, then pg_read_barrier(), then read them.
  */
 typedef struct AcEntry
 {
 	AcNode		node;			/* must be first */
 	pg_atomic_uint64 state;		/* see above */
 	pg_atomic_uint32 refcount;	/* pins held across sleeps and fills */
-	pg_atomic_uint32 refbit;	/* CLOCK reference bit */
-	uint64		hash;
-	int32		desc_idx;		/* cache descriptor */
 	uint32		keylen;
-	uint64		generation;		/* cache generation at creation */
-	dsa_pointer self;
 	/* written by the filler */
-	uint64		filled_at;		/* monotonic ns */
 	uint64		expires_at;		/* monotonic ns, 0 = never */
-	uint32		flags;			/* AC_VAL_* (value.h) */
-	uint32		value_len;		/* bytes at value */
 	dsa_pointer value;
 	Datum		inline_value;
+	uint32		value_len;		/* bytes at value */
+	int16		desc_idx;		/* cache descriptor (< AC_MAX_CACHES) */
+	uint8		flags;			/* AC_VAL_* (value.h); the filler's */
+	volatile uint8 refbit;		/* CLOCK reference bit: a hint, set and
+								 * cleared by plain byte stores */
+	char		key[FLEXIBLE_ARRAY_MEMBER];
+} AcEntry;
+
+typedef struct AcEntryTail
+{
+	uint64		hash;
+	uint64		generation;		/* cache generation at creation */
+	dsa_pointer self;
+	uint64		filled_at;		/* monotonic ns; the filler's */
 	/* reclamation */
 	uint64		retire_epoch;
 	dsa_pointer retire_next;
-	char		key[FLEXIBLE_ARRAY_MEMBER];
-} AcEntry;
+} AcEntryTail;
+
+#define AC_ENTRY_TAIL(e) \
+	((AcEntryTail *) ((e)->key + MAXALIGN((e)->keylen)))
 
 /*
  * Test points: the places where the order of two backends matters to an
