@@ -262,18 +262,17 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 			}
 	}
 
-	call.generation = ac_desc_generation(info->desc_idx);
-	ac_key_begin(&cs->key, MyDatabaseId,
-				 key_collation(info, fcinfo->fncollation),
-				 (uint64) info->uid, call.generation, info->fill_version,
-				 info->layout);
+	call.generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
+										 ac_key_variant(info->fill_version,
+														info->layout));
+	ac_key_begin(&cs->key, key_collation(info, fcinfo->fncollation));
 	for (i = 0; i < info->nargs; i++)
 	{
 		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
 				   fcinfo->args[i].isnull);
 		cs->fill_fcinfo->args[i] = fcinfo->args[i];
 	}
-	hash = ac_key_hash(&cs->key);
+	hash = ac_key_hash(&cs->key, info->desc_idx, call.generation);
 	cs->fill_fcinfo->fncollation = fcinfo->fncollation;
 
 	call.cache_name = info->name;
@@ -291,7 +290,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * it commits: other sessions keep the definitions in force (and a fill
 	 * of another cache may call the changed one).
 	 */
-	if (unlikely(ac_xact_invalidates))
+	if (unlikely(ac_xact_invalidates || call.generation == 0))
 		result = ac_fill_uncached(&call, &isnull);
 	else
 		result = ac_get(&call, &cs->key, hash, &isnull);
@@ -495,11 +494,11 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 							   info->nargs,
 							   info->name, info->nargs, nkeys)));
 
-	generation = ac_desc_generation(info->desc_idx);
+	generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
+									ac_key_variant(info->fill_version,
+												   info->layout));
 	/* the collation of this call: 'A' COLLATE "C" names another key */
-	ac_key_begin(key, MyDatabaseId, key_collation(info, PG_GET_COLLATION()),
-				 (uint64) info->uid, generation, info->fill_version,
-				 info->layout);
+	ac_key_begin(key, key_collation(info, PG_GET_COLLATION()));
 	for (i = 0; i < nkeys; i++)
 	{
 		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);
@@ -524,12 +523,17 @@ atomiccache_contains(PG_FUNCTION_ARGS)
 {
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	StringInfoData key;
+	uint64		generation;
 
 	ac_check_fill(info);
 	check_fill_privilege(info);
 	initStringInfo(&key);
-	key_from_any(info, fcinfo, 1, &key);
-	PG_RETURN_BOOL(ac_fill_contains(&key, ac_key_hash(&key)));
+	generation = key_from_any(info, fcinfo, 1, &key);
+	if (generation == 0)
+		PG_RETURN_BOOL(false);	/* a stale info: nothing of it is held */
+	PG_RETURN_BOOL(ac_fill_contains(info->desc_idx, generation, &key,
+									ac_key_hash(&key, info->desc_idx,
+												generation)));
 }
 
 Datum
@@ -537,12 +541,17 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 {
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	StringInfoData key;
+	uint64		generation;
 
 	ac_check_owner(info);
 	initStringInfo(&key);
-	key_from_any(info, fcinfo, 1, &key);
-	PG_RETURN_BOOL(ac_fill_invalidate(&key, ac_key_hash(&key), info->name,
-									  info->desc_idx));
+	generation = key_from_any(info, fcinfo, 1, &key);
+	if (generation == 0)
+		PG_RETURN_BOOL(false);	/* a stale info: nothing of it is held */
+	PG_RETURN_BOOL(ac_fill_invalidate(info->desc_idx, generation, &key,
+									  ac_key_hash(&key, info->desc_idx,
+												  generation),
+									  info->name));
 }
 
 Datum

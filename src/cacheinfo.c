@@ -171,8 +171,9 @@ check_tables(void)
  * A hash of how values of type t are laid out, as the catalog says now:
  * the type, and for a row type the type, typmod, length and alignment of
  * each column (dropped ones included: they keep their place), recursively
- * through columns, domains, arrays and ranges.  It is part of every key
- * image (AcKeyHeader.layout), so that a value stored under another layout
+ * through columns, domains, arrays and ranges.  It is part of the version
+ * every entry belongs to (key.h, ac_key_variant), so that a value stored
+ * under another layout
  * is never read: an ALTER TABLE that recurses to a child table, an ALTER
  * TYPE ... CASCADE of a typed table, or one replayed on a standby, none
  * of which the event trigger sees for the cache, would otherwise have a

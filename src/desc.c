@@ -82,8 +82,57 @@ static int	desc_lookup(Oid dbid, uint64 uid);
 static void
 new_generation(int idx)
 {
-	pg_atomic_fetch_add_u64(&ac_descs[idx].generation, 1);
+	pg_atomic_fetch_add_u64(&ac_descs[idx].generation[0], 4);
+	pg_atomic_fetch_add_u64(&ac_descs[idx].generation[1], 4);
 	ac_table_garbage_hint(pg_atomic_read_u32(&ac_descs[idx].nentries));
+}
+
+/*
+ * Give slot s of a descriptor to a new version (0: none), and uid (when
+ * not 0) with it: odd generation, the change, even again (AcCacheDesc).
+ * Each fetch-add is a full barrier.  Caller holds desc_lock.
+ */
+static void
+slot_change(AcCacheDesc *d, int s, uint64 variant)
+{
+	pg_atomic_fetch_add_u64(&d->generation[s], 1);
+	pg_atomic_write_u64(&d->variant[s], variant);
+	pg_atomic_fetch_add_u64(&d->generation[s], 3);
+}
+
+/*
+ * The slow path of ac_desc_generation: no slot serves this version of
+ * the cache.  Under desc_lock, look again, then give it the slot that was
+ * switched before the other: its entries (of a version the other backends
+ * left, or of a backend that still runs with it: those then switch back,
+ * which costs their entries, never a wrong value) become garbage.
+ */
+uint64
+ac_desc_switch(int desc_idx, uint64 uid, uint64 variant)
+{
+	AcCacheDesc *d = &ac_descs[desc_idx];
+	uint64		g = 0;
+	int			s;
+
+	LWLockAcquire(&ac_shared->desc_lock, LW_EXCLUSIVE);
+	if (d->uid == uid && pg_atomic_read_u32(&d->dbid) == MyDatabaseId)
+	{
+		for (s = 0; s < 2; s++)
+			if (pg_atomic_read_u64(&d->variant[s]) == variant)
+				break;
+		if (s == 2)
+		{
+			s = pg_atomic_read_u64(&d->variant[0]) == 0 ? 0 :
+				pg_atomic_read_u64(&d->variant[1]) == 0 ? 1 :
+				1 - (int) d->newest;
+			slot_change(d, s, variant);
+			d->newest = s;
+			ac_table_garbage_hint(pg_atomic_read_u32(&d->nentries));
+		}
+		g = pg_atomic_read_u64(&d->generation[s]);
+	}
+	LWLockRelease(&ac_shared->desc_lock);
+	return g;
 }
 
 void
@@ -125,14 +174,22 @@ desc_claim(int idx, Oid dbid, uint64 uid)
 	AcCacheDesc *d = &ac_descs[idx];
 
 	if (pg_atomic_read_u32(&d->dbid) != InvalidOid)
-	{
 		ac_stats_forget(idx);
-		pg_atomic_fetch_add_u64(&d->generation, 1);
-	}
 	pg_atomic_write_u32(&d->dropped, 0);
-	/* dropped and generation before uid: a reader matching uid sees them */
-	pg_write_barrier();
+
+	/*
+	 * Both slots change hands with the uid: a backend that still holds the
+	 * old cache's index reads either a generation of before (which the new
+	 * cache never uses) or the new uid (AcCacheDesc).
+	 */
+	pg_atomic_fetch_add_u64(&d->generation[0], 1);
+	pg_atomic_fetch_add_u64(&d->generation[1], 1);
+	pg_atomic_write_u64(&d->variant[0], 0);
+	pg_atomic_write_u64(&d->variant[1], 0);
 	d->uid = uid;
+	d->newest = 1;
+	pg_atomic_fetch_add_u64(&d->generation[0], 3);
+	pg_atomic_fetch_add_u64(&d->generation[1], 3);
 	/* partner: the pg_read_barrier in ac_desc_index and desc_lookup */
 	pg_write_barrier();
 	pg_atomic_write_u32(&d->dbid, dbid);

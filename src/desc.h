@@ -14,14 +14,34 @@
 
 #include "shmem.h"
 
+extern uint64 ac_desc_switch(int desc_idx, uint64 uid, uint64 variant);
+
 /*
- * The generation of a cache's entries now (invalidate_all moves it on):
- * part of every key image, read without a lock.
+ * The generation of the entries of cache uid, version variant, now: part
+ * of every entry, read without a lock (the protocol is at AcCacheDesc).
+ * Switches a slot to this version if none serves it yet (slow, rare).
+ * Returns 0 if the descriptor holds another cache now: the caller's info
+ * is stale, and its call is filled uncached.
  */
 static inline uint64
-ac_desc_generation(int desc_idx)
+ac_desc_generation(int desc_idx, uint64 uid, uint64 variant)
 {
-	return pg_atomic_read_u64(&ac_descs[desc_idx].generation);
+	AcCacheDesc *d = &ac_descs[desc_idx];
+	int			s;
+
+	for (s = 0; s < 2; s++)
+	{
+		uint64		g = pg_atomic_read_u64(&d->generation[s]);
+
+		pg_read_barrier();
+		if (pg_atomic_read_u64(&d->variant[s]) == variant && d->uid == uid)
+		{
+			pg_read_barrier();
+			if ((g & 1) == 0 && pg_atomic_read_u64(&d->generation[s]) == g)
+				return g;
+		}
+	}
+	return ac_desc_switch(desc_idx, uid, variant);
 }
 
 typedef enum AcXactEnd

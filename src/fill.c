@@ -547,7 +547,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		stack_reserve(&pinned);
 
 		ac_read_begin();
-		e = ac_table_find(hash, key->data, key->len);
+		e = ac_table_find(hash, call->desc_idx, call->generation,
+						  key->data, key->len);
 		if (e == NULL)
 		{
 			ac_read_end();
@@ -593,13 +594,13 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
  * Never fills, never waits.
  */
 bool
-ac_fill_contains(StringInfo key, uint64 hash)
+ac_fill_contains(int desc_idx, uint64 generation, StringInfo key, uint64 hash)
 {
 	AcEntry    *e;
 	bool		result = false;
 
 	ac_read_begin();
-	e = ac_table_find(hash, key->data, key->len);
+	e = ac_table_find(hash, desc_idx, generation, key->data, key->len);
 	if (e != NULL)
 	{
 		uint64		st = pg_atomic_read_u64(&e->state);
@@ -619,8 +620,8 @@ ac_fill_contains(StringInfo key, uint64 hash)
  * unexpired entry was removed; counted as an invalidation of the cache.
  */
 bool
-ac_fill_invalidate(StringInfo key, uint64 hash, const char *cache_name,
-				   int desc_idx)
+ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
+				   uint64 hash, const char *cache_name)
 {
 	bool		removed = false;
 
@@ -631,7 +632,7 @@ ac_fill_invalidate(StringInfo key, uint64 hash, const char *cache_name,
 
 		fill_make_room();
 		ac_read_begin();
-		e = ac_table_find(hash, key->data, key->len);
+		e = ac_table_find(hash, desc_idx, generation, key->data, key->len);
 		if (e == NULL)
 		{
 			ac_read_end();

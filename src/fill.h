@@ -23,7 +23,7 @@ typedef struct AcFillCall
 {
 	const char *cache_name;		/* for messages */
 	int			desc_idx;
-	uint64		generation;		/* of the cache, in the key image */
+	uint64		generation;		/* of the cache (AcCacheDesc), not 0 */
 	uint64		ttl_ns;			/* 0: never expires */
 	const AcTypeInfo *result;	/* result type */
 	FunctionCallInfo fcinfo;	/* the fill call, arguments set */
@@ -38,8 +38,9 @@ extern void ac_fill_release_all(void);
 extern void ac_fill_release(int min_level);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 extern Datum ac_fill_uncached(AcFillCall *call, bool *isnull);
-extern bool ac_fill_contains(StringInfo key, uint64 hash);
-extern bool ac_fill_invalidate(StringInfo key, uint64 hash,
-							   const char *cache_name, int desc_idx);
+extern bool ac_fill_contains(int desc_idx, uint64 generation, StringInfo key,
+							 uint64 hash);
+extern bool ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
+							   uint64 hash, const char *cache_name);
 
 #endif							/* AC_FILL_H */

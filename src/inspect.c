@@ -43,14 +43,14 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 {
 	ScanSums   *sums = arg;
 	uint32		s = AC_STATE(st);
-	AcCacheDesc *d = &ac_descs[e->desc_idx];
 
 	if (s != AC_READY && s != AC_FAILED)
 		return;
-	/* an entry of the slot's previous cache (see AcCacheDesc) */
-	if (!ac_key_is_of(e->key, e->keylen, pg_atomic_read_u32(&d->dbid), d->uid))
-		return;
-	if (AC_ENTRY_TAIL(e)->generation != pg_atomic_read_u64(&d->generation) ||
+	/*
+	 * Of an older generation, a version of the fill no slot serves any
+	 * more, or the slot's previous cache (see AcCacheDesc): garbage.
+	 */
+	if (!ac_desc_generation_current(e->desc_idx, e->generation) ||
 		ac_entry_expired(e, sums->now))
 		return;
 	sums->entries[e->desc_idx]++;
@@ -151,9 +151,6 @@ typedef struct EntryCopy
 typedef struct EntryScan
 {
 	int			desc_idx;
-	uint64		uid;
-	TransactionId fill_version;
-	uint32		layout;
 	uint64		generation;
 	uint64		now;
 	List	   *found;
@@ -164,15 +161,9 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 {
 	EntryScan  *es = arg;
 	EntryCopy  *c;
-	AcKeyHeader h;
 
-	if (e->desc_idx != es->desc_idx ||
-		AC_ENTRY_TAIL(e)->generation != es->generation ||
-		!ac_key_is_of(e->key, e->keylen, MyDatabaseId, es->uid))
-		return;
-	/* keys of another version of the fill are not this cache's any more */
-	memcpy(&h, e->key, sizeof(h));
-	if (h.fill_version != es->fill_version || h.layout != es->layout)
+	/* the generation of this backend's version of the fill (AcCacheDesc) */
+	if (e->desc_idx != es->desc_idx || e->generation != es->generation)
 		return;
 	c = palloc(sizeof(EntryCopy));
 	c->key = palloc(e->keylen);
@@ -225,10 +216,9 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	es.desc_idx = info->desc_idx;
-	es.uid = (uint64) info->uid;
-	es.fill_version = info->fill_version;
-	es.layout = info->layout;
-	es.generation = ac_desc_generation(info->desc_idx);
+	es.generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
+									   ac_key_variant(info->fill_version,
+													  info->layout));
 	es.now = ac_now_ns();
 	es.found = NIL;
 	now_wall = GetCurrentTimestamp();
@@ -261,10 +251,13 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 				break;
 		}
 		/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
-		if (info->nargs == 1 && ac_key_first_is_null(c->key, c->keylen))
+		if (info->nargs == 1 &&
+			ac_key_first_is_null(c->key, c->keylen,
+								 ac_key_header_len(info->collatable)))
 			nulls[0] = true;
 		else
 			values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
+														   ac_key_header_len(info->collatable),
 														   info->args, info->nargs));
 		values[1] = CStringGetTextDatum(state);
 		values[2] = Int64GetDatum((int64) c->bytes);

@@ -4,14 +4,9 @@
  *	  Key images of atomiccache: the arguments of a call as bytes, and
  *	  their hash.  Pure values: nothing here touches shared memory.
  *
- * A key image is the binary form of a cache key: a header naming the
- * database, the collation of the call (when a key argument has a
- * collatable type: the fill may answer 'I' differently under two
- * collations), the cache (its uid), the cache's generation and the
- * version of its fill function as this backend's catalog shows it (the
- * raw xmin of its pg_proc row: a backend still running with the catalog
- * of before a CREATE OR REPLACE of the fill fills keys of the old version,
- * which the others never look up), then each
+ * A key image is the binary form of a cache key: the collation of the
+ * call when a key argument has a collatable type (the fill may answer 'I'
+ * differently under two collations), then each
  * argument in order: one byte saying whether it is NULL, and the value's
  * bytes.  By-value and fixed-length values contribute their typlen bytes;
  * varlena values are detoasted and contribute a 4-byte length and their
@@ -19,7 +14,10 @@
  * same bytes make the same key); cstrings contribute their bytes and the
  * terminating zero.  Two keys are equal exactly when their images are:
  * binary identity after detoasting, as README.md (Semantics) says.  The
- * image is hashed once with hash_bytes_extended().
+ * image is hashed once with hash_bytes_extended(), seeded with the cache
+ * and generation it is looked up in (which the entry holds, not the
+ * image: shmem.h, AcCacheDesc), so that equal arguments of two caches, or
+ * of two generations, do not share a place in the index.
  *
  * IDENTIFICATION
  *	  src/key.c
@@ -86,9 +84,12 @@ ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull)
 }
 
 uint64
-ac_key_hash(StringInfo buf)
+ac_key_hash(StringInfo buf, int desc_idx, uint64 generation)
 {
-	return hash_bytes_extended((const unsigned char *) buf->data, buf->len, 0);
+	uint64		seed = hash_combine64(generation, (uint64) desc_idx);
+
+	return hash_bytes_extended((const unsigned char *) buf->data, buf->len,
+							   seed);
 }
 
 /* Output one (non-NULL) value of a type, as text. */
@@ -104,9 +105,9 @@ append_value(StringInfo out, Oid type, Datum value)
 
 /* Is the first argument of this key image NULL? */
 bool
-ac_key_first_is_null(const char *image, uint32 len)
+ac_key_first_is_null(const char *image, uint32 len, uint32 hdrlen)
 {
-	return len > sizeof(AcKeyHeader) && image[sizeof(AcKeyHeader)] == 0;
+	return len > hdrlen && image[hdrlen] == 0;
 }
 
 /*
@@ -115,10 +116,11 @@ ac_key_first_is_null(const char *image, uint32 len)
  * (it is read after the read section ends).
  */
 char *
-ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs)
+ac_key_to_text(const char *image, uint32 len, uint32 hdrlen,
+			   const AcTypeInfo *args, int nargs)
 {
 	StringInfoData out;
-	const char *p = image + sizeof(AcKeyHeader);
+	const char *p = image + hdrlen;
 	const char *end = image + len;
 	int			i;
 

@@ -22,40 +22,45 @@ typedef struct AcTypeInfo
 	char		align;
 } AcTypeInfo;
 
-/* The start of every key image (see key.c). */
-typedef struct AcKeyHeader
+/*
+ * The version of a cache's definition that a key belongs to, as this
+ * backend's catalog shows it: the raw xmin of the fill's pg_proc row and
+ * the layout hash of the key and result types (cacheinfo.c).  Never 0 (a
+ * raw xmin is at least FrozenTransactionId).  The descriptor maps it to
+ * a generation (shmem.h, AcCacheDesc).
+ */
+static inline uint64
+ac_key_variant(TransactionId fill_version, uint32 layout)
 {
-	Oid			dbid;
-	Oid			collation;		/* of the call, when a key type is collatable */
-	uint64		uid;
-	uint64		generation;
-	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
-	uint32		layout;			/* of the key and result types, as the
-								 * catalog says now (cacheinfo.c) */
-} AcKeyHeader;
+	return ((uint64) fill_version << 32) | layout;
+}
 
 extern void ac_type_info(Oid type, AcTypeInfo *ti);
 
 extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull);
 
 /*
- * Start a key image.  buf must come from initStringInfo() (its data is
- * maxaligned and has room for the header).
+ * Start a key image: the call's collation, when a key type is collatable
+ * (collation is then valid), and nothing else.  buf must come from
+ * initStringInfo() (its data is maxaligned, with room for more).
  */
 static inline void
-ac_key_begin(StringInfo buf, Oid dbid, Oid collation, uint64 uid,
-			 uint64 generation, TransactionId fill_version, uint32 layout)
+ac_key_begin(StringInfo buf, Oid collation)
 {
-	AcKeyHeader *h = (AcKeyHeader *) buf->data;
+	buf->len = 0;
+	if (OidIsValid(collation))
+	{
+		memcpy(buf->data, &collation, sizeof(Oid));
+		buf->len = sizeof(Oid);
+	}
+	buf->data[buf->len] = '\0';
+}
 
-	Assert(buf->maxlen > (int) sizeof(AcKeyHeader));
-	h->dbid = dbid;
-	h->collation = collation;
-	h->fill_version = fill_version;
-	h->layout = layout;
-	h->uid = uid;
-	h->generation = generation;
-	buf->len = sizeof(AcKeyHeader);
+/* The bytes before the arguments in a key image of a cache. */
+static inline uint32
+ac_key_header_len(bool collatable)
+{
+	return collatable ? sizeof(Oid) : 0;
 }
 
 /*
@@ -110,20 +115,9 @@ ac_key_add(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull)
 	}
 	ac_key_add_slow(buf, ti, value, isnull);
 }
-extern uint64 ac_key_hash(StringInfo buf);
-
-/* Is this key image one of cache (dbid, uid)? */
-static inline bool
-ac_key_is_of(const char *image, uint32 len, Oid dbid, uint64 uid)
-{
-	AcKeyHeader h;
-
-	if (len < sizeof(AcKeyHeader))
-		return false;
-	memcpy(&h, image, sizeof(AcKeyHeader));
-	return h.dbid == dbid && h.uid == uid;
-}
-extern bool ac_key_first_is_null(const char *image, uint32 len);
-extern char *ac_key_to_text(const char *image, uint32 len, const AcTypeInfo *args, int nargs);
+extern uint64 ac_key_hash(StringInfo buf, int desc_idx, uint64 generation);
+extern bool ac_key_first_is_null(const char *image, uint32 len, uint32 hdrlen);
+extern char *ac_key_to_text(const char *image, uint32 len, uint32 hdrlen,
+							const AcTypeInfo *args, int nargs);
 
 #endif							/* AC_KEY_H */

@@ -209,7 +209,12 @@ init_descs(AcShared *sh)
 
 		pg_atomic_init_u32(&descs[i].dbid, InvalidOid);
 		pg_atomic_init_u32(&descs[i].nentries, 0);
-		pg_atomic_init_u64(&descs[i].generation, 1);
+		/* even, the slot in bit 1 (AcCacheDesc) */
+		pg_atomic_init_u64(&descs[i].generation[0], 4);
+		pg_atomic_init_u64(&descs[i].generation[1], 6);
+		pg_atomic_init_u64(&descs[i].variant[0], 0);
+		pg_atomic_init_u64(&descs[i].variant[1], 0);
+		descs[i].newest = 1;
 		pg_atomic_init_u32(&descs[i].dropped, 0);
 		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);
 		pg_atomic_init_u32(&descs[i].shared_row.desc_idx, i);

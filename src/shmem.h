@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x41430009
+#define AC_CONTROL_MAGIC	0x4143000A
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* of the index, each with its lock */
@@ -91,18 +91,40 @@ typedef struct AcStatRow
  * ac_info_is_current).
  *
  * uid is written (under desc_lock) before dbid is published with a write
- * barrier; readers check dbid then uid.  generation is bumped with
- * fetch-add by invalidate_all; readers load it without a lock and include
- * it in every key image, so a bump makes all older entries unreachable at
- * once.  dropped is set when the dropping transaction commits.  baseline
- * holds the counter sums at the last reset_stats, under desc_lock.
+ * barrier; readers check dbid then uid.  dropped is set when the dropping
+ * transaction commits.  baseline holds the counter sums at the last
+ * reset_stats, under desc_lock.
+ *
+ * Generations.  An entry is the cache's (desc_idx, generation) and its
+ * key image, which holds only the arguments (and the call's collation):
+ * what else says which cache and which definition a key belongs to is
+ * here.  A descriptor has two variant slots: variant[s] is the version of
+ * the cache's definition, as a backend's catalog shows it, that slot s
+ * serves (the raw xmin of the fill's pg_proc row and the layout hash of
+ * the key and result types, key.h: ac_key_variant), and generation[s] is
+ * the generation of its entries.  Two slots, because after a CREATE OR
+ * REPLACE of the fill (or an ALTER TYPE) the backends that have not yet
+ * read the change keep filling keys of the old version, which the others
+ * must never see, while those see the new one: each version has its
+ * slot, and its own entries.  A third version takes the slot installed
+ * first (ac_desc_switch, under desc_lock), whose entries become garbage.
+ *
+ * generation[s] is even, and s in its bit 1 (it moves in steps of 4):
+ * the entries of the two slots never compare equal.  It is odd while the
+ * slot changes hands (a switch, or the slot given to another cache):
+ * fetch-add 1, then the new variant (and uid), then fetch-add 3.  Readers
+ * load it, the variant and the uid, and load it again (read barriers
+ * between): equal and even, the three belong together
+ * (ac_desc_generation).  invalidate_all adds 4 to both, lock-free, so all
+ * older entries are unreachable at once.
  *
  * nentries counts the entries linked in the table that name this
  * descriptor (fetch-add when linked, fetch-sub when unlinked).  A slot
  * whose cache was dropped and that no linked entry names any more is
- * given to a new cache (under desc_lock): its generation goes on from
- * where it was, so a backend that still holds the old cache's index finds
- * nothing of the new one's (the key image has the uid), and the room of a
+ * given to a new cache (under desc_lock): its generations go on from
+ * where they were, moved on as a switch does, so that a backend that
+ * still holds the old cache's index finds nothing of the new one's (it
+ * reads a generation of before, or sees the new uid), and the room of a
  * dropped cache is not lost until a restart.
  */
 typedef struct AcCacheDesc
@@ -110,7 +132,9 @@ typedef struct AcCacheDesc
 	pg_atomic_uint32 dbid;		/* InvalidOid: slot free */
 	pg_atomic_uint32 nentries;	/* entries linked that name this slot */
 	uint64		uid;
-	pg_atomic_uint64 generation;
+	pg_atomic_uint64 generation[2];
+	pg_atomic_uint64 variant[2];	/* 0: the slot serves no version yet */
+	uint32		newest;			/* the slot switched last (desc_lock) */
 	pg_atomic_uint32 dropped;
 	pg_atomic_uint64 fill_time_max_us;
 	AcStatRow	shared_row;
@@ -231,6 +255,13 @@ extern AcBackendSlot *ac_my_slot;
 extern int	ac_my_slotno;
 extern uint64 ac_my_session;
 extern AcCacheDesc *ac_descs;
+
+/* Is generation g (an entry's) still current in its descriptor? */
+static inline bool
+ac_desc_generation_current(int desc_idx, uint64 g)
+{
+	return pg_atomic_read_u64(&ac_descs[desc_idx].generation[(g >> 1) & 1]) == g;
+}
 
 extern void ac_attach(void);
 extern uint64 ac_now_ns(void);

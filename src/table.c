@@ -363,7 +363,8 @@ ac_read_reset(void)
  * longer if pinned.  Lock-free.
  */
 AcEntry *
-ac_table_find(uint64 hash, const char *key, uint32 keylen)
+ac_table_find(uint64 hash, int desc_idx, uint64 generation,
+			  const char *key, uint32 keylen)
 {
 	uint64		so_key = entry_so_key(hash);
 	dsa_pointer p;
@@ -378,7 +379,8 @@ ac_table_find(uint64 hash, const char *key, uint32 keylen)
 		if (k > so_key)
 			break;
 		/* one list and one so_key: one hash (its bits, in another order) */
-		if (k == so_key && e->keylen == keylen &&
+		if (k == so_key && e->generation == generation &&
+			e->desc_idx == desc_idx && e->keylen == keylen &&
 			memcmp(e->key, key, keylen) == 0 &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
@@ -414,9 +416,9 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 					   AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session));
 	pg_atomic_init_u32(&e->refcount, 1);
 	e->keylen = keylen;
+	e->generation = generation;
 	e->expires_at = 0;
-	e->value = InvalidDsaPointer;
-	e->inline_value = (Datum) 0;
+	e->value.dp = InvalidDsaPointer;
 	e->value_len = 0;
 	e->desc_idx = (int16) desc_idx;
 	e->flags = 0;
@@ -424,7 +426,6 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 	memcpy(e->key, key, keylen);
 	t = AC_ENTRY_TAIL(e);		/* placed by keylen, set above */
 	t->hash = hash;
-	t->generation = generation;
 	t->self = dp;
 	t->filled_at = 0;
 	t->retire_epoch = 0;
@@ -435,8 +436,8 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 static void
 entry_free(AcEntry *e)
 {
-	if (DsaPointerIsValid(e->value))
-		ac_mem_free(e->value, e->value_len);
+	if (e->value_len > 0)
+		ac_mem_free(e->value.dp, e->value_len);
 	ac_mem_free(AC_ENTRY_TAIL(e)->self, ac_entry_size(e->keylen));
 }
 
@@ -478,7 +479,8 @@ ac_table_insert(AcEntry *newentry)
 		k = pg_atomic_read_u64(&e->node.so_key);
 		if (k > so_key)
 			break;
-		if (k == so_key &&
+		if (k == so_key && e->generation == newentry->generation &&
+			e->desc_idx == newentry->desc_idx &&
 			e->keylen == newentry->keylen &&
 			memcmp(e->key, newentry->key, e->keylen) == 0 &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
@@ -1053,7 +1055,7 @@ ac_entry_is_garbage(AcEntry *e, uint64 now)
 		return true;
 	if (pg_atomic_read_u32(&d->dropped))
 		return true;
-	if (AC_ENTRY_TAIL(e)->generation != pg_atomic_read_u64(&d->generation))
+	if (!ac_desc_generation_current(e->desc_idx, e->generation))
 		return true;
 	return ac_entry_expired(e, now);
 }

@@ -75,11 +75,15 @@ typedef struct AcEntry
 	pg_atomic_uint64 state;		/* see above */
 	pg_atomic_uint32 refcount;	/* pins held across sleeps and fills */
 	uint32		keylen;
+	uint64		generation;		/* with desc_idx, its cache (AcCacheDesc) */
 	/* written by the filler */
 	uint64		expires_at;		/* monotonic ns, 0 = never */
-	dsa_pointer value;
-	Datum		inline_value;
-	uint32		value_len;		/* bytes at value */
+	union
+	{
+		dsa_pointer dp;			/* value_len bytes: a value or an error */
+		Datum		datum;		/* a by-value result (value_len 0) */
+	}			value;
+	uint32		value_len;		/* bytes at value.dp, or 0 */
 	int16		desc_idx;		/* cache descriptor (< AC_MAX_CACHES) */
 	uint8		flags;			/* AC_VAL_* (value.h); the filler's */
 	volatile uint8 refbit;		/* CLOCK reference bit: a hint, set and
@@ -90,7 +94,6 @@ typedef struct AcEntry
 typedef struct AcEntryTail
 {
 	uint64		hash;
-	uint64		generation;		/* cache generation at creation */
 	dsa_pointer self;
 	uint64		filled_at;		/* monotonic ns; the filler's */
 	/* reclamation */
@@ -130,7 +133,8 @@ extern bool ac_in_read_section(void);
 extern void ac_read_reset(void);
 
 
-extern AcEntry *ac_table_find(uint64 hash, const char *key, uint32 keylen);
+extern AcEntry *ac_table_find(uint64 hash, int desc_idx, uint64 generation,
+							  const char *key, uint32 keylen);
 extern Size ac_entry_size(uint32 keylen);
 extern AcEntry *ac_entry_init(dsa_pointer dp, uint64 hash, const char *key,
 							  uint32 keylen, int desc_idx, uint64 generation);

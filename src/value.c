@@ -46,7 +46,7 @@ ac_value_store(AcEntry *entry, const AcTypeInfo *ti, Datum value, bool isnull)
 	if (ti->byval)
 	{
 		entry->flags = AC_VAL_INLINE;
-		entry->inline_value = value;
+		entry->value.datum = value;
 		return true;
 	}
 	if (ti->len > 0)
@@ -76,7 +76,7 @@ ac_value_store(AcEntry *entry, const AcTypeInfo *ti, Datum value, bool isnull)
 		return false;
 	}
 	memcpy(ac_addr(dp), src, len);
-	entry->value = dp;
+	entry->value.dp = dp;
 	entry->value_len = (uint32) len;
 	entry->flags = 0;
 	if (flat != NULL && (Pointer) flat != DatumGetPointer(value))
@@ -100,9 +100,9 @@ ac_value_fetch(AcEntry *entry, const AcTypeInfo *ti, bool *isnull)
 		return (Datum) 0;
 	}
 	if (entry->flags & AC_VAL_INLINE)
-		return entry->inline_value;
+		return entry->value.datum;
 	copy = palloc(entry->value_len);
-	memcpy(copy, ac_addr(entry->value), entry->value_len);
+	memcpy(copy, ac_addr(entry->value.dp), entry->value_len);
 	return PointerGetDatum(copy);
 }
 
@@ -146,7 +146,7 @@ ac_error_store(AcEntry *entry, ErrorData *edata)
 	img->message_off = offs[0];
 	img->detail_off = offs[1];
 	img->hint_off = offs[2];
-	entry->value = dp;
+	entry->value.dp = dp;
 	entry->value_len = (uint32) (offsetof(AcErrorImage, data) + len);
 	entry->flags = AC_VAL_ERROR;
 	return true;
@@ -156,7 +156,7 @@ ac_error_store(AcEntry *entry, ErrorData *edata)
 ErrorData *
 ac_error_fetch(AcEntry *entry)
 {
-	AcErrorImage *img = ac_addr(entry->value);
+	AcErrorImage *img = ac_addr(entry->value.dp);
 	ErrorData  *edata = palloc0(sizeof(ErrorData));
 
 	edata->elevel = ERROR;
