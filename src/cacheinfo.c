@@ -319,6 +319,7 @@ info_from_def(const AcDefinition *def)
 		ReleaseSysCache(ptup);
 	}
 	info->desc_idx = ac_desc_index(MyDatabaseId, (uint64) info->uid);
+	ac_desc_set_ttl(info->desc_idx, info->ttl_ns);
 	MemoryContextSetParent(info->cxt, CacheMemoryContext);
 	return info;
 }

@@ -44,6 +44,18 @@ ac_desc_generation(int desc_idx, uint64 uid, uint64 variant)
 	return ac_desc_switch(desc_idx, uid, variant);
 }
 
+/*
+ * The cache's TTL, as its definition says, where entries' expiry finds it
+ * (table.c): written by each backend that loads the definition, so a TTL
+ * changed in the definition applies to the entries already held.
+ */
+static inline void
+ac_desc_set_ttl(int desc_idx, uint64 ttl_ns)
+{
+	if (pg_atomic_read_u64(&ac_descs[desc_idx].ttl_ns) != ttl_ns)
+		pg_atomic_write_u64(&ac_descs[desc_idx].ttl_ns, ttl_ns);
+}
+
 typedef enum AcXactEnd
 {
 	AC_XACT_COMMIT,

@@ -53,8 +53,10 @@ evict_one(AcEntry *e, uint64 st, void *arg)
 	AC_TEST_POINT(AC_TP_EVICT_CANDIDATE);
 	if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
 	{
-		if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
-			ac_entry_expired(e, now))
+		/* before the removal, which takes the fill time (table.h) */
+		bool		expired = s != AC_UNCACHED && ac_entry_expired(e, now);
+
+		if (ac_entry_remove(e, st) && expired)
 			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
 		return;
 	}
@@ -136,18 +138,18 @@ ac_alloc(Size size)
 }
 
 /*
- * A new entry for the key (table.c, ac_entry_init), or NULL when memory
- * is short (the caller then runs the fill uncached).
+ * A new entry for the key (table.c, ac_entry_init), and its reference in
+ * *dp, or NULL when memory is short (the caller then runs the fill
+ * uncached).
  */
 AcEntry *
 ac_entry_new(uint64 hash, const char *key, uint32 keylen, int desc_idx,
-			 uint64 generation)
+			 uint64 generation, dsa_pointer *dp)
 {
-	dsa_pointer dp = ac_alloc(ac_entry_size(keylen));
-
-	if (!DsaPointerIsValid(dp))
+	*dp = ac_alloc(ac_entry_size(keylen));
+	if (!DsaPointerIsValid(*dp))
 		return NULL;
-	return ac_entry_init(dp, hash, key, keylen, desc_idx, generation);
+	return ac_entry_init(*dp, hash, key, keylen, desc_idx, generation);
 }
 
 /*

@@ -17,6 +17,6 @@
 extern dsa_pointer ac_alloc(Size size);
 extern void ac_index_grow(uint64 hash);
 extern AcEntry *ac_entry_new(uint64 hash, const char *key, uint32 keylen,
-							 int desc_idx, uint64 generation);
+							 int desc_idx, uint64 generation, dsa_pointer *dp);
 
 #endif							/* AC_EVICT_H */

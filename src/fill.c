@@ -221,8 +221,7 @@ set_times(AcFillCall *call, AcEntry *e)
 {
 	uint64		now = ac_now_ns();
 
-	AC_ENTRY_TAIL(e)->filled_at = now;
-	e->expires_at = call->ttl_ns ? now + call->ttl_ns : 0;
+	e->life.filled_at = now;
 	/* it will be garbage once expired: the sweep has one more to find */
 	if (call->ttl_ns)
 		ac_table_garbage_hint(1);
@@ -400,7 +399,7 @@ step_hit(GetCall *g, AcEntry *e, uint64 st)
 {
 	ErrorData  *edata = NULL;
 
-	if (e->expires_at != 0 && ac_entry_expired(e, ac_now_ns()))
+	if (ac_entry_expired(e, ac_now_ns()))
 	{
 		/* remove it while the read section still protects it */
 		bool		removed = ac_entry_remove(e, st);
@@ -485,12 +484,13 @@ step_reserve(GetCall *g)
 {
 	AcEntry    *newe;
 	AcEntry    *e;
+	dsa_pointer dp;
 
 	count_miss(g);
 	ac_reclaim();
 	ac_sweep_garbage(8);
 	newe = ac_entry_new(g->hash, g->key->data, g->key->len,
-						g->call->desc_idx, g->call->generation);
+						g->call->desc_idx, g->call->generation, &dp);
 	if (newe == NULL)
 	{
 		ac_count(stats_row(g->call), AC_UNCACHED_VALUES, 1);
@@ -498,13 +498,13 @@ step_reserve(GetCall *g)
 		return true;
 	}
 	ac_read_begin();
-	e = ac_table_insert(newe);
+	e = ac_table_insert(newe, dp);
 	if (e == newe)
 		stack_push(&held, newe);
 	ac_read_end();
 	if (e != newe)
 	{
-		ac_entry_discard(newe);
+		ac_entry_discard(newe, dp);
 		return false;
 	}
 	/* one entry more: the index may want more buckets (table.c) */
@@ -629,6 +629,7 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 	{
 		AcEntry    *e;
 		uint64		st;
+		bool		live;
 
 		fill_make_room();
 		ac_read_begin();
@@ -646,11 +647,13 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 			(void) pin_and_wait(e, cache_name);
 			continue;
 		}
+		/* read before the removal, which takes the fill time (table.h) */
+		live = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
+			!ac_entry_expired(e, ac_now_ns());
 		/* false if another backend removed it meanwhile: look again */
 		if (ac_entry_remove(e, st))
 		{
-			removed = (AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
-				!ac_entry_expired(e, ac_now_ns());
+			removed = live;
 			ac_read_end();
 			break;
 		}

@@ -54,7 +54,7 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 		ac_entry_expired(e, sums->now))
 		return;
 	sums->entries[e->desc_idx]++;
-	sums->bytes[e->desc_idx] += ac_entry_size(e->keylen) + e->value_len;
+	sums->bytes[e->desc_idx] += ac_entry_size(ac_entry_keylen(e)) + e->value_len;
 }
 
 PG_FUNCTION_INFO_V1(atomiccache_stats);
@@ -152,6 +152,7 @@ typedef struct EntryScan
 {
 	int			desc_idx;
 	uint64		generation;
+	uint64		ttl_ns;
 	uint64		now;
 	List	   *found;
 } EntryScan;
@@ -166,14 +167,22 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	if (e->desc_idx != es->desc_idx || e->generation != es->generation)
 		return;
 	c = palloc(sizeof(EntryCopy));
-	c->key = palloc(e->keylen);
-	memcpy(c->key, e->key, e->keylen);
-	c->keylen = e->keylen;
+	c->keylen = ac_entry_keylen(e);
+	c->key = palloc(c->keylen);
+	memcpy(c->key, ac_entry_key(e), c->keylen);
 	c->state = AC_STATE(st);
-	c->bytes = ac_entry_size(e->keylen) + e->value_len;
-	c->filled_at = AC_ENTRY_TAIL(e)->filled_at;
-	c->expires_at = e->expires_at;
+	c->bytes = ac_entry_size(c->keylen) + e->value_len;
+	c->filled_at = e->life.filled_at;
+	c->expires_at = es->ttl_ns ? c->filled_at + es->ttl_ns : 0;
 	c->expired = ac_entry_expired(e, es->now);
+
+	/*
+	 * Removed meanwhile, its fill time may be a retire link (table.h): it
+	 * is gone, and not listed.
+	 */
+	pg_read_barrier();
+	if (AC_STATE(pg_atomic_read_u64(&e->state)) == AC_REMOVED)
+		return;
 	es->found = lappend(es->found, c);
 }
 
@@ -219,6 +228,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	es.generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
 									   ac_key_variant(info->fill_version,
 													  info->layout));
+	es.ttl_ns = pg_atomic_read_u64(&ac_descs[info->desc_idx].ttl_ns);
 	es.now = ac_now_ns();
 	es.found = NIL;
 	now_wall = GetCurrentTimestamp();

@@ -113,7 +113,8 @@ init_header(AcShared *sh, int tranche_id)
 
 	pg_atomic_init_u64(&sh->global_epoch, 1);
 	pg_atomic_init_u64(&sh->session_counter, 0);
-	pg_atomic_init_u64(&sh->retired, InvalidDsaPointer);
+	for (j = 0; j < 3; j++)
+		pg_atomic_init_u64(&sh->retired[j], InvalidDsaPointer);
 	pg_atomic_init_u64(&sh->ddl_generation, 1);
 	pg_atomic_init_u64(&sh->bytes_used, 0);
 	pg_atomic_init_u64(&sh->entry_count, 0);
@@ -134,7 +135,7 @@ init_header(AcShared *sh, int tranche_id)
 
 /*
  * The index's partitions, each with its first segment of buckets, empty
- * (table.c): bucket 0's sentinel, so_key 0, is the head of the list.
+ * (table.c): bucket 0's sentinel is the head of the list.
  */
 static void
 init_partitions(AcShared *sh, int tranche_id)
@@ -148,14 +149,16 @@ init_partitions(AcShared *sh, int tranche_id)
 
 		pg_atomic_init_u32(&part->mask, AC_SEG0_BUCKETS - 1);
 		for (j = 0; j < AC_MAX_SEGMENTS; j++)
+		{
 			pg_atomic_init_u64(&part->segments[j], InvalidDsaPointer);
+			pg_atomic_init_u64(&part->mapped[j], InvalidDsaPointer);
+		}
 		LWLockInitialize(&part->lock, tranche_id);
 		pg_atomic_init_u32(&part->count, 0);
-		for (j = 0; j < AC_SEG0_BUCKETS; j++)
-		{
-			pg_atomic_init_u64(&part->seg0[j].next, InvalidDsaPointer);
-			pg_atomic_init_u64(&part->seg0[j].so_key, 0);
-		}
+		/* bucket 0's sentinel is the list, empty; the others wait */
+		pg_atomic_init_u64(&part->seg0[0].next, InvalidDsaPointer);
+		for (j = 1; j < AC_SEG0_BUCKETS; j++)
+			pg_atomic_init_u64(&part->seg0[j].next, AC_NOT_LINKED);
 	}
 }
 
@@ -214,6 +217,7 @@ init_descs(AcShared *sh)
 		pg_atomic_init_u64(&descs[i].generation[1], 6);
 		pg_atomic_init_u64(&descs[i].variant[0], 0);
 		pg_atomic_init_u64(&descs[i].variant[1], 0);
+		pg_atomic_init_u64(&descs[i].ttl_ns, 0);
 		descs[i].newest = 1;
 		pg_atomic_init_u32(&descs[i].dropped, 0);
 		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);

@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x4143000A
+#define AC_CONTROL_MAGIC	0x4143000B
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* of the index, each with its lock */
@@ -134,6 +134,8 @@ typedef struct AcCacheDesc
 	uint64		uid;
 	pg_atomic_uint64 generation[2];
 	pg_atomic_uint64 variant[2];	/* 0: the slot serves no version yet */
+	pg_atomic_uint64 ttl_ns;	/* the cache's TTL, 0: none (as its infos
+								 * say; for entries' expiry) */
 	uint32		newest;			/* the slot switched last (desc_lock) */
 	pg_atomic_uint32 dropped;
 	pg_atomic_uint64 fill_time_max_us;
@@ -169,33 +171,41 @@ typedef struct AcBackendSlot
  * and the whole of a bucket's sentinel.  so_key is the node's place in the
  * list: the bit-reversed hash, odd for an entry, even for a sentinel.
  */
+#define AC_NOT_LINKED	(~UINT64CONST(0))
+
 typedef struct AcNode
 {
-	pg_atomic_uint64 next;		/* the next node (dsa_pointer); changed
-								 * only under the partition lock */
-	pg_atomic_uint64 so_key;	/* an entry's is set before it is linked, a
-								 * sentinel's before it is linked; 0: a
-								 * sentinel not in the list (bucket 0's is
+	pg_atomic_uint64 next;		/* a reference to the next node (table.c),
+								 * 0 at the end; changed only under the
+								 * partition lock.  A sentinel not in the
+								 * list holds AC_NOT_LINKED (bucket 0's is
 								 * always in it) */
 } AcNode;
 
 /*
  * A partition of the index (table.c).  Its buckets are sentinel nodes:
  * buckets 0..15 are seg0, here, and never go; bucket b >= 16 is in the
- * segment s = log2(b) - 3 (an AcSegment of 16 << (s - 1) buckets, found
- * at segments[s]).  mask is the number of buckets in use less one.
- * Lookups read mask and segments without a lock; growing and shrinking
- * change them under the lock, which also serializes every change of the
- * partition's list (insert, unlink).  The lock and count, written by every
- * insert and unlink, are kept off the cache lines that lookups read.
+ * segment s = log2(b) - 3 (an AcSegment of 16 << (s - 1) buckets).
+ * segments[s] is where a lookup finds it: set when the partition grows
+ * into s, cleared when it shrinks out of it.  mapped[s] is where a
+ * reference to one of its sentinels leads: set with segments[s], cleared
+ * only once the segment is freed (so a lookup that loaded a reference
+ * before the shrink still reads the sentinel), and a partition grows into
+ * s again only after that.  mask is the number of buckets in use less
+ * one.  Lookups read mask, segments and mapped without a lock; growing and
+ * shrinking change them under the lock, which also serializes every
+ * change of the partition's list (insert, unlink).  The lock and count,
+ * written by every insert and unlink, are kept off the cache lines that
+ * lookups read.
  */
 typedef struct AcPartition
 {
 	pg_atomic_uint32 mask;
 	uint32		pad;
 	pg_atomic_uint64 segments[AC_MAX_SEGMENTS]; /* [0] unused: seg0 */
+	pg_atomic_uint64 mapped[AC_MAX_SEGMENTS];
 	char		pad_readers[PG_CACHE_LINE_SIZE -
-							(8 + 8 * AC_MAX_SEGMENTS) % PG_CACHE_LINE_SIZE];
+							(8 + 16 * AC_MAX_SEGMENTS) % PG_CACHE_LINE_SIZE];
 	LWLock		lock;
 	pg_atomic_uint32 count;		/* entries linked */
 	char		pad_writers[PG_CACHE_LINE_SIZE - sizeof(LWLock) - 4];
@@ -210,7 +220,8 @@ typedef struct AcShared
 {
 	pg_atomic_uint64 global_epoch;	/* advanced by reclaimers */
 	pg_atomic_uint64 session_counter;	/* hands out backend sessions */
-	pg_atomic_uint64 retired;	/* lock-free stack of retired entries */
+	pg_atomic_uint64 retired[3];	/* lock-free stacks of retired entries,
+									 * by retire epoch modulo 3 (table.c) */
 	pg_atomic_uint64 ddl_generation;	/* bumped by every cache DDL */
 	pg_atomic_uint64 bytes_used;	/* all entries and values */
 	pg_atomic_uint64 entry_count;	/* entries linked in the table */

@@ -24,9 +24,20 @@
  * the link one step, so a key never has two live entries), the linking of
  * a sentinel, and unlinking.  A node is complete before it is linked (a
  * write barrier, then the store of the predecessor's next); an unlinked
- * node keeps its next pointer, which still leads forward in the list, so
- * a lookup standing on it finishes its walk correctly, missing at most
- * entries inserted after it started.
+ * node keeps its next, which still leads forward in the list, so a lookup
+ * standing on it finishes its walk correctly, missing at most entries
+ * inserted after it started.
+ *
+ * References.  A node's next is a reference: an entry's dsa_pointer (even:
+ * entries are maxaligned), 0 at the end of the list, or, for a sentinel,
+ * an odd word naming its partition and bucket (sentinel_ref).  A
+ * sentinel is then only its next (8 bytes a bucket), its place is
+ * computed from its bucket, and a walk learns the place of the node ahead
+ * from the reference alone.  A sentinel's reference leads to its memory
+ * through AcPartition.mapped, which a shrink leaves set until the segment
+ * is freed, so that a reference loaded before the shrink still leads to a
+ * sentinel (unlinked, with its next leading forward: see below); the
+ * partition grows into that segment's place again only after.
  *
  * Growing: after an insert, a partition with more than two entries per
  * bucket wants a segment for twice its buckets (table_growth_wanted); the
@@ -35,10 +46,11 @@
  * between); new buckets are linked lazily, by the first insert that needs
  * one.  Shrinking: after an unlink, a partition with fewer than one entry
  * per two buckets halves its mask, unlinks the sentinels of the upper
- * half, and retires their segment like an entry (below).  Both run under
- * the lock; a lookup that read the old mask reaches either a sentinel
- * still linked, an unlinked one (see above), or, the segment pointer gone,
- * the ancestor.  Growing and shrinking never stop a lookup.
+ * half, clears the segment's pointer for lookups, and retires the segment
+ * (below).  Both run under the lock; a lookup that read the old mask
+ * reaches either a sentinel still linked, an unlinked one (see above), or,
+ * the segment pointer gone, the ancestor.  Growing and shrinking never
+ * stop a lookup.
  *
  * Before unlinking an entry, the remover moves its state to REMOVED by
  * CAS, which decides who unlinks it and lets lookups skip it.  The CAS
@@ -51,28 +63,36 @@
  *
  * Reclamation is epoch based.  A backend announces the global epoch in
  * its slot before it reads the table (ac_read_begin) and clears it after
- * (ac_read_end), each with a full barrier.  A removed entry (a segment of
- * sentinels unlinked by a shrink) is pushed on a shared stack with the
- * global epoch read after its unlink (after its segment pointer was
- * cleared).  The
- * reclaimer advances the epoch and frees an entry only when every
- * announced epoch is newer than the entry's retire epoch and nobody pins
- * it.  Argument: a reader that can hold a pointer to entry X read the
- * global epoch g before it loaded X from the chain, and X was still
- * linked then, so X's retire epoch r, read after the unlink, is >= g.
- * The reader stored g in its slot and then executed a full barrier before
- * loading the chain; the unlink is a full barrier before the reclaimer
+ * (ac_read_end), each with a full barrier.  A removed entry is pushed, by
+ * its remover, on the retire list of the global epoch r read after its
+ * unlink (AcShared.retired[r % 3], linked through the entry's
+ * life.retire_next: an entry keeps no epoch).  The reclaimer advances the
+ * global epoch from E to E + 1 only when every announced epoch is E (or
+ * none is announced), and then frees list (E - 1) % 3, but for the pinned
+ * entries (below), which it pushes on the list of E + 1.  Argument: the
+ * entries on list (E - 1) % 3 were retired with r = E - 1 (or E - 4, ...:
+ * r <= E and r = E - 1 modulo 3).  A reader that can hold a pointer to
+ * entry X read the global epoch g before it loaded X from the list, and
+ * X was still linked then, so X's r, read after the unlink, is >= g.  The
+ * reader stored g in its slot and then executed a full barrier before
+ * loading the list; the unlink is a full barrier before the reclaimer
  * loads the slots; so the reclaimer sees g (or a later value from a later
- * read section, which cannot reach X).  Hence min(announced) <= g <= r
- * and X is kept.  The same holds for a segment: a lookup that can reach
- * it read its pointer while it was set, after announcing its epoch.  And
- * for the node an unlinked node's next leads to: it was linked when the
- * first was unlinked, and a reader that reached the first did so before
- * -- or, for a sentinel that a shrink unlinked, before the shrink cleared
- * its segment's pointer; the shrink holds the partition's lock from the
- * first unlink to that clearing, so no successor is unlinked, let alone
- * retired, in between.  A change that let go of the lock there would
- * break this.
+ * read section, which cannot reach X), g <= r < E, and does not advance.
+ * A remover that read r and is slow to push just finds its list freed at
+ * a later advance: never earlier.
+ *
+ * A segment of sentinels unlinked by a shrink keeps its own retire epoch
+ * (read after its pointer for lookups was cleared) and is freed once every
+ * announced epoch is newer, by the same argument: a lookup that can reach
+ * it read the pointer while it was set, or a reference to one of its
+ * sentinels while it was linked, after announcing its epoch.  The same
+ * holds for the node an unlinked node's next leads to: it was linked when
+ * the first was unlinked, and a reader that reached the first did so
+ * before -- or, for a sentinel that a shrink unlinked, before the shrink
+ * cleared its segment's pointer, or through a reference loaded before the
+ * unlink; the shrink holds the partition's lock from the first unlink to
+ * that clearing, so no successor is unlinked, let alone retired, in
+ * between.  A change that let go of the lock there would break this.
  *
  * Waiters and fillers keep an entry across sleeps and fills, outside any
  * read section, with a pin (refcount).  They take the pin inside a read
@@ -105,59 +125,81 @@ typedef struct AcSegment
 	dsa_pointer retire_next;
 	dsa_pointer self;
 	uint64		size;			/* bytes allocated */
+	uint32		partition;		/* whose mapped[s] to clear once freed */
+	uint32		s;
 	AcNode		buckets[FLEXIBLE_ARRAY_MEMBER];
 } AcSegment;
 
-/* what a hit reads is one cache line (table.h) */
-StaticAssertDecl(offsetof(AcEntry, key) <= PG_CACHE_LINE_SIZE,
-				 "the head of an entry must fit in a cache line");
+/* an int key (5 bytes of image) makes a 64-byte entry (table.h) */
+StaticAssertDecl(offsetof(AcEntry, key) <= 59,
+				 "the fields of an entry must leave 5 bytes of a cache line");
 
 #define GROW_LOAD	2			/* entries a bucket, on average, to grow */
 #define MAX_BUCKETS (AC_SEG0_BUCKETS << (AC_MAX_SEGMENTS - 1))
+
+/* references (head comment) */
+#define REF_IS_SENTINEL(r)	(((r) & 1) != 0)
+#define REF_PARTITION(r)	((uint32) (((r) >> 1) & (AC_NPARTITIONS - 1)))
+#define REF_BUCKET(r)		((uint32) ((r) >> 8))
+
+StaticAssertDecl(AC_NPARTITIONS <= 128, "a reference has 7 bits of partition");
 
 static int	read_depth = 0;
 static pg_atomic_uint64 sweep_hand;
 static bool sweep_hand_set = false;
 
-/* x with its 64 bits in the reverse order */
 static inline uint64
-reverse64(uint64 x)
+sentinel_ref(uint32 partition, uint32 b)
 {
-	x = pg_bswap64(x);
-	x = ((x >> 4) & UINT64CONST(0x0F0F0F0F0F0F0F0F)) |
-		((x & UINT64CONST(0x0F0F0F0F0F0F0F0F)) << 4);
-	x = ((x >> 2) & UINT64CONST(0x3333333333333333)) |
-		((x & UINT64CONST(0x3333333333333333)) << 2);
-	x = ((x >> 1) & UINT64CONST(0x5555555555555555)) |
-		((x & UINT64CONST(0x5555555555555555)) << 1);
+	return ((uint64) b << 8) | ((uint64) partition << 1) | 1;
+}
+
+/* x with its 32 bits in the reverse order */
+static inline uint32
+reverse32(uint32 x)
+{
+	x = pg_bswap32(x);
+	x = ((x >> 4) & 0x0F0F0F0F) | ((x & 0x0F0F0F0F) << 4);
+	x = ((x >> 2) & 0x33333333) | ((x & 0x33333333) << 2);
+	x = ((x >> 1) & 0x55555555) | ((x & 0x55555555) << 1);
 	return x;
 }
 
 /* The partition of a hash, and the bits that order it within. */
-static inline AcPartition *
-partition_for(uint64 hash)
+static inline uint32
+partition_of(uint64 hash)
 {
-	return &ac_shared->partitions[hash % AC_NPARTITIONS];
+	return (uint32) (hash % AC_NPARTITIONS);
 }
 
-static inline uint64
+static inline uint32
 inner_hash(uint64 hash)
 {
-	return hash / AC_NPARTITIONS;
+	return (uint32) (hash / AC_NPARTITIONS);
 }
 
-/* an entry's place: odd, after its bucket's sentinel */
-static inline uint64
-entry_so_key(uint64 hash)
+/*
+ * An entry's place: odd, after its bucket's sentinel.  The top bit of
+ * the inner hash gives way to the odd bit: no partition has 2^31 buckets.
+ */
+static inline uint32
+entry_so_key(uint32 inner)
 {
-	return reverse64(inner_hash(hash)) | 1;
+	return reverse32(inner) | 1;
+}
+
+/* the inner hash an entry's place keeps (all but its top bit) */
+static inline uint32
+entry_inner(const AcEntry *e)
+{
+	return reverse32(e->so_key);
 }
 
 /* a sentinel's place: even (bucket 0's is 0) */
-static inline uint64
+static inline uint32
 sentinel_so_key(uint32 b)
 {
-	return reverse64((uint64) b);
+	return reverse32(b);
 }
 
 static inline uint32
@@ -185,66 +227,76 @@ segment_buckets(int s)
 }
 
 /*
- * Bucket b's sentinel and its dsa_pointer (if dp is not NULL), or NULL
- * when its segment is gone (a shrink, seen by a lookup that read the old
- * mask).
+ * Bucket b's sentinel through the segment pointers lookups start from
+ * (segments), or through those references lead to (mapped); NULL when the
+ * segment is not there.
  */
 static inline AcNode *
-bucket_node(AcPartition *part, uint32 b, dsa_pointer *dp)
+bucket_node(AcPartition *part, uint32 b, bool by_ref)
 {
 	uint32		idx;
+	int			s;
 	dsa_pointer seg;
-	AcSegment  *sp;
 
 	if (b < AC_SEG0_BUCKETS)
-	{
-		if (dp)
-			*dp = ac_shared->self +
-				((char *) &part->seg0[b] - (char *) ac_shared);
 		return &part->seg0[b];
-	}
-	seg = pg_atomic_read_u64(&part->segments[segment_of(b, &idx)]);
+	s = segment_of(b, &idx);
+	seg = pg_atomic_read_u64(by_ref ? &part->mapped[s] : &part->segments[s]);
 	if (!DsaPointerIsValid(seg))
-	{
-		if (dp)
-			*dp = InvalidDsaPointer;
 		return NULL;
-	}
 	pg_read_barrier();
-	sp = ac_addr(seg);
-	if (dp)
-		*dp = seg + offsetof(AcSegment, buckets) + idx * sizeof(AcNode);
-	return &sp->buckets[idx];
+	return &((AcSegment *) ac_addr(seg))->buckets[idx];
+}
+
+/* The node a (valid) reference leads to. */
+static inline AcNode *
+ref_node(uint64 r)
+{
+	if (REF_IS_SENTINEL(r))
+	{
+		AcNode	   *n = bucket_node(&ac_shared->partitions[REF_PARTITION(r)],
+									REF_BUCKET(r), true);
+
+		/* mapped until freed, and freed only when nobody can hold r */
+		Assert(n != NULL);
+		return n;
+	}
+	return ac_addr(r);
+}
+
+/* The place of the node a (valid) reference leads to. */
+static inline uint32
+ref_so_key(uint64 r, const AcNode *n)
+{
+	return REF_IS_SENTINEL(r) ? sentinel_so_key(REF_BUCKET(r)) :
+		((const AcEntry *) n)->so_key;
 }
 
 /* is this sentinel in the list, a place to start from? */
 static inline bool
-sentinel_linked(AcNode *n, uint32 b)
+sentinel_linked(AcNode *n)
 {
-	return n != NULL && (b == 0 || pg_atomic_read_u64(&n->so_key) != 0);
+	return n != NULL && pg_atomic_read_u64(&n->next) != AC_NOT_LINKED;
 }
 
 /*
- * The sentinel to start a walk from for hash: its bucket's, or the
- * nearest linked ancestor's.  Lock-free.
+ * The sentinel to start a walk from for inner hash h: its bucket's, or
+ * the nearest linked ancestor's.  Lock-free.
  */
 static AcNode *
-start_node(AcPartition *part, uint64 hash)
+start_node(AcPartition *part, uint32 h)
 {
 	uint32		mask = pg_atomic_read_u32(&part->mask);
 	uint32		b;
 
 	pg_read_barrier();			/* partner: table_grow's write barrier */
-	b = (uint32) inner_hash(hash) & mask;
+	b = h & mask;
 	for (;;)
 	{
-		AcNode	   *n = bucket_node(part, b, NULL);
+		AcNode	   *n = bucket_node(part, b, false);
 
-		if (sentinel_linked(n, b))
-		{
-			pg_read_barrier();	/* the sentinel's next after its so_key */
+		if (b == 0 || sentinel_linked(n))
 			return n;
-		}
 		b = parent_bucket(b);
 	}
 }
@@ -254,32 +306,38 @@ start_node(AcPartition *part, uint64 hash)
  * Caller holds the partition's lock; b is within its mask.
  */
 static AcNode *
-link_bucket(AcPartition *part, uint32 b)
+link_bucket(AcPartition *part, uint32 pi, uint32 b)
 {
-	dsa_pointer dp;
-	AcNode	   *n = bucket_node(part, b, &dp);
+	AcNode	   *n = bucket_node(part, b, false);
 	AcNode	   *pred;
-	uint64		key = sentinel_so_key(b);
-	dsa_pointer p;
+	uint32		key = sentinel_so_key(b);
+	uint64		p;
 
 	Assert(n != NULL);
-	if (sentinel_linked(n, b))
+	if (b == 0 || sentinel_linked(n))
 		return n;
-	pred = link_bucket(part, parent_bucket(b));
+	pred = link_bucket(part, pi, parent_bucket(b));
 	for (;;)
 	{
+		AcNode	   *pn;
+
 		p = pg_atomic_read_u64(&pred->next);
-		if (!DsaPointerIsValid(p) ||
-			pg_atomic_read_u64(&((AcNode *) ac_addr(p))->so_key) > key)
+		if (p == InvalidDsaPointer)
 			break;
-		pred = ac_addr(p);
+		pn = ref_node(p);
+		if (ref_so_key(p, pn) > key)
+			break;
+		pred = pn;
 	}
-	/* complete (next, then so_key: see start_node) before it is linked */
+
+	/*
+	 * Its next makes it linked for lookups (sentinel_linked), which may
+	 * start from it at once: it leads on correctly, and no insert can come
+	 * between, the lock being held.
+	 */
 	pg_atomic_write_u64(&n->next, p);
 	pg_write_barrier();
-	pg_atomic_write_u64(&n->so_key, key);
-	pg_write_barrier();
-	pg_atomic_write_u64(&pred->next, dp);
+	pg_atomic_write_u64(&pred->next, sentinel_ref(pi, b));
 	return n;
 }
 
@@ -357,6 +415,19 @@ ac_read_reset(void)
 	read_depth = 0;
 }
 
+/* Is e the entry of this key in this cache and generation? */
+static inline bool
+entry_matches(const AcEntry *e, int desc_idx, uint64 generation,
+			  const char *key, uint32 keylen)
+{
+	if (e->generation != generation || e->desc_idx != desc_idx)
+		return false;
+	if (likely(keylen < AC_KEYLEN_LONG))
+		return e->keylen == keylen && memcmp(e->key, key, keylen) == 0;
+	return e->keylen == AC_KEYLEN_LONG && ac_entry_keylen(e) == keylen &&
+		memcmp(ac_entry_key(e), key, keylen) == 0;
+}
+
 /*
  * Find the live entry (any state but REMOVED) with this key.  Must be
  * called inside a read section; the pointer is valid until it ends, or
@@ -366,22 +437,30 @@ AcEntry *
 ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 			  const char *key, uint32 keylen)
 {
-	uint64		so_key = entry_so_key(hash);
-	dsa_pointer p;
+	uint32		h = inner_hash(hash);
+	uint32		so_key = entry_so_key(h);
+	uint64		p;
 
 	Assert(read_depth > 0);
-	p = pg_atomic_read_u64(&start_node(partition_for(hash), hash)->next);
-	while (DsaPointerIsValid(p))
+	p = pg_atomic_read_u64(&start_node(&ac_shared->partitions[partition_of(hash)],
+									   h)->next);
+	while (p != InvalidDsaPointer)
 	{
-		AcEntry    *e = ac_addr(p);
-		uint64		k = pg_atomic_read_u64(&e->node.so_key);
+		AcEntry    *e;
 
-		if (k > so_key)
+		if (REF_IS_SENTINEL(p))
+		{
+			if (sentinel_so_key(REF_BUCKET(p)) > so_key)
+				break;
+			p = pg_atomic_read_u64(&ref_node(p)->next);
+			continue;
+		}
+		e = ac_addr(p);
+		if (e->so_key > so_key)
 			break;
-		/* one list and one so_key: one hash (its bits, in another order) */
-		if (k == so_key && e->generation == generation &&
-			e->desc_idx == desc_idx && e->keylen == keylen &&
-			memcmp(e->key, key, keylen) == 0 &&
+		/* one list and one so_key: (nearly) one hash; the key decides */
+		if (e->so_key == so_key &&
+			entry_matches(e, desc_idx, generation, key, keylen) &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
 		p = pg_atomic_read_u64(&e->node.next);
@@ -389,11 +468,12 @@ ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 	return NULL;
 }
 
-/* The bytes of an entry with a key of keylen bytes. */
+/* The bytes of an entry with a key image of keylen bytes. */
 Size
 ac_entry_size(uint32 keylen)
 {
-	return offsetof(AcEntry, key) + MAXALIGN(keylen) + sizeof(AcEntryTail);
+	return MAXALIGN(offsetof(AcEntry, key) + keylen +
+					(keylen < AC_KEYLEN_LONG ? 0 : sizeof(uint32)));
 }
 
 /*
@@ -406,83 +486,84 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 			  int desc_idx, uint64 generation)
 {
 	AcEntry    *e;
-	AcEntryTail *t;
 
 	Assert(desc_idx >= 0 && desc_idx < AC_MAX_CACHES);
 	e = ac_addr(dp);
 	pg_atomic_init_u64(&e->node.next, InvalidDsaPointer);
-	pg_atomic_init_u64(&e->node.so_key, entry_so_key(hash));
+	e->so_key = entry_so_key(inner_hash(hash));
+	e->desc_idx = (int16) desc_idx;
 	pg_atomic_init_u64(&e->state,
 					   AC_MAKE_STATE(AC_PENDING, ac_my_slotno, ac_my_session));
 	pg_atomic_init_u32(&e->refcount, 1);
-	e->keylen = keylen;
-	e->generation = generation;
-	e->expires_at = 0;
-	e->value.dp = InvalidDsaPointer;
 	e->value_len = 0;
-	e->desc_idx = (int16) desc_idx;
+	e->generation = generation;
+	e->life.filled_at = 0;
+	e->value.dp = InvalidDsaPointer;
 	e->flags = 0;
 	e->refbit = 0;
-	memcpy(e->key, key, keylen);
-	t = AC_ENTRY_TAIL(e);		/* placed by keylen, set above */
-	t->hash = hash;
-	t->self = dp;
-	t->filled_at = 0;
-	t->retire_epoch = 0;
-	t->retire_next = InvalidDsaPointer;
+	e->partition = (uint8) partition_of(hash);
+	if (keylen < AC_KEYLEN_LONG)
+	{
+		e->keylen = (uint16) keylen;
+		memcpy(e->key, key, keylen);
+	}
+	else
+	{
+		e->keylen = AC_KEYLEN_LONG;
+		memcpy(e->key, &keylen, sizeof(uint32));
+		memcpy(e->key + sizeof(uint32), key, keylen);
+	}
 	return e;
 }
 
 static void
-entry_free(AcEntry *e)
+entry_free(dsa_pointer dp, AcEntry *e)
 {
 	if (e->value_len > 0)
 		ac_mem_free(e->value.dp, e->value_len);
-	ac_mem_free(AC_ENTRY_TAIL(e)->self, ac_entry_size(e->keylen));
+	ac_mem_free(dp, ac_entry_size(ac_entry_keylen(e)));
 }
 
 /* Free an entry that was never linked. */
 void
-ac_entry_discard(AcEntry *entry)
+ac_entry_discard(AcEntry *entry, dsa_pointer dp)
 {
-	entry_free(entry);
+	entry_free(dp, entry);
 }
 
 /*
- * Link a new entry, unless a live entry with its key is there already:
- * then that one is returned and the new one is left unlinked.  Must be
- * called inside a read section.  Takes the partition's lock; does not
- * ERROR.
+ * Link a new entry (dp its reference), unless a live entry with its key
+ * is there already: then that one is returned and the new one is left
+ * unlinked.  Must be called inside a read section.  Takes the
+ * partition's lock; does not ERROR.
  */
 AcEntry *
-ac_table_insert(AcEntry *newentry)
+ac_table_insert(AcEntry *newentry, dsa_pointer dp)
 {
-	AcEntryTail *t = AC_ENTRY_TAIL(newentry);
-	AcPartition *part = partition_for(t->hash);
-	uint64		so_key = pg_atomic_read_u64(&newentry->node.so_key);
+	AcPartition *part = &ac_shared->partitions[newentry->partition];
+	uint32		so_key = newentry->so_key;
+	uint32		keylen = ac_entry_keylen(newentry);
+	const char *key = ac_entry_key(newentry);
 	AcNode	   *pred;
-	dsa_pointer p;
+	uint64		p;
 
 	Assert(read_depth > 0);
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
-	pred = link_bucket(part, (uint32) inner_hash(t->hash) &
-					   pg_atomic_read_u32(&part->mask));
+	pred = link_bucket(part, newentry->partition,
+					   entry_inner(newentry) & pg_atomic_read_u32(&part->mask));
 	for (;;)
 	{
 		AcEntry    *e;
-		uint64		k;
 
 		p = pg_atomic_read_u64(&pred->next);
-		if (!DsaPointerIsValid(p))
-			break;
+		if (p == InvalidDsaPointer || REF_IS_SENTINEL(p))
+			break;				/* the next bucket's run: ours ends here */
 		e = ac_addr(p);
-		k = pg_atomic_read_u64(&e->node.so_key);
-		if (k > so_key)
+		if (e->so_key > so_key)
 			break;
-		if (k == so_key && e->generation == newentry->generation &&
-			e->desc_idx == newentry->desc_idx &&
-			e->keylen == newentry->keylen &&
-			memcmp(e->key, newentry->key, e->keylen) == 0 &&
+		if (e->so_key == so_key &&
+			entry_matches(e, newentry->desc_idx, newentry->generation,
+						  key, keylen) &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 		{
 			LWLockRelease(&part->lock);
@@ -493,7 +574,7 @@ ac_table_insert(AcEntry *newentry)
 	pg_atomic_write_u64(&newentry->node.next, p);
 	/* the entry is complete before it shows (partner: lookups' loads) */
 	pg_write_barrier();
-	pg_atomic_write_u64(&pred->next, t->self);
+	pg_atomic_write_u64(&pred->next, dp);
 	pg_atomic_fetch_add_u32(&part->count, 1);
 	LWLockRelease(&part->lock);
 	pg_atomic_fetch_add_u64(&ac_shared->entry_count, 1);
@@ -501,7 +582,7 @@ ac_table_insert(AcEntry *newentry)
 	return newentry;
 }
 
-/* Push a retired entry or segment (its self, and its link field) on a stack. */
+/* Push a retired segment (its self, and its link field) on a stack. */
 static void
 push_one(pg_atomic_uint64 *stack, dsa_pointer self, dsa_pointer *link)
 {
@@ -519,8 +600,9 @@ push_one(pg_atomic_uint64 *stack, dsa_pointer self, dsa_pointer *link)
  * their segment's pointer and retire it (head comment).  Takes the lock.
  */
 static void
-shrink(AcPartition *part)
+shrink(uint32 pi)
 {
+	AcPartition *part = &ac_shared->partitions[pi];
 	uint32		nb;
 	uint32		half;
 	uint32		b;
@@ -545,22 +627,23 @@ shrink(AcPartition *part)
 	pg_atomic_write_u32(&part->mask, half - 1);
 	for (b = half; b < nb; b++)
 	{
-		dsa_pointer dp;
-		AcNode	   *n = bucket_node(part, b, &dp);
+		AcNode	   *n = &sp->buckets[b - half];
+		uint64		ref = sentinel_ref(pi, b);
 		AcNode	   *pred;
-		dsa_pointer p;
+		uint64		p;
 
-		if (!sentinel_linked(n, b))
+		if (!sentinel_linked(n))
 			continue;
 		/* its parent, in the lower half, is linked before it */
-		pred = bucket_node(part, parent_bucket(b), NULL);
-		while ((p = pg_atomic_read_u64(&pred->next)) != dp)
+		pred = bucket_node(part, parent_bucket(b), false);
+		while ((p = pg_atomic_read_u64(&pred->next)) != ref)
 		{
-			Assert(DsaPointerIsValid(p));
-			pred = ac_addr(p);
+			Assert(p != InvalidDsaPointer);
+			pred = ref_node(p);
 		}
 		pg_atomic_write_u64(&pred->next, pg_atomic_read_u64(&n->next));
 	}
+	/* lookups no longer find it; references still lead to it (mapped) */
 	pg_atomic_write_u64(&part->segments[s], InvalidDsaPointer);
 	pg_atomic_fetch_sub_u64(&ac_shared->nbuckets, half);
 	LWLockRelease(&part->lock);
@@ -577,16 +660,19 @@ shrink(AcPartition *part)
  * REMOVED, unlink it and retire it.  Returns false if the state changed
  * meanwhile (somebody else removed it, or a fill took it over) or if
  * "expected" is not a live word.  Takes the partition lock (and may halve
- * the partition's buckets after); does not ERROR.
+ * the partition's buckets after); does not ERROR.  Once it returned true,
+ * the entry's fill time is its retire link (table.h): a caller that needs
+ * to know whether it had expired asks before.
  */
 bool
 ac_entry_remove(AcEntry *entry, uint64 expected)
 {
-	AcEntryTail *t = AC_ENTRY_TAIL(entry);
-	AcPartition *part = partition_for(t->hash);
+	uint32		pi = entry->partition;
+	AcPartition *part = &ac_shared->partitions[pi];
 	uint64		st = expected;
 	AcNode	   *pred;
-	dsa_pointer p;
+	uint64		p;
+	uint64		r;
 	uint32		count;
 	uint32		nb;
 
@@ -595,7 +681,7 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	 * caller that loaded the state after another backend removed the entry
 	 * (its lookup still saw it live, its load did not) holds a REMOVED word,
 	 * and a CAS from it would succeed, REMOVED -> REMOVED: the entry would be
-	 * unlinked, counted out and retired twice, and the retired stack would
+	 * unlinked, counted out and retired twice, and a retire list would
 	 * become a cycle.  PENDING entries belong to their filler.  Refusing both
 	 * here, for every caller, means that a remover removes only what it saw
 	 * live, and that exactly one remover wins each entry (a live word is
@@ -610,11 +696,14 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	/* its predecessor is after its bucket's (or an ancestor's) sentinel */
-	pred = start_node(part, t->hash);
-	while ((p = pg_atomic_read_u64(&pred->next)) != t->self)
+	pred = start_node(part, entry_inner(entry));
+	for (;;)
 	{
-		Assert(DsaPointerIsValid(p));
-		pred = ac_addr(p);
+		p = pg_atomic_read_u64(&pred->next);
+		Assert(p != InvalidDsaPointer);
+		if (!REF_IS_SENTINEL(p) && ac_addr(p) == (void *) entry)
+			break;
+		pred = ref_node(p);
 	}
 	pg_atomic_write_u64(&pred->next, pg_atomic_read_u64(&entry->node.next));
 	count = pg_atomic_sub_fetch_u32(&part->count, 1);
@@ -623,16 +712,17 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	pg_atomic_fetch_sub_u64(&ac_shared->entry_count, 1);
 	pg_atomic_fetch_sub_u32(&ac_descs[entry->desc_idx].nentries, 1);
 
-	/* only the winner of the CAS above gets here, once per entry */
-	Assert(t->retire_epoch == 0);
-
-	/* retire: the epoch is read after the unlink (partner: ac_read_begin) */
+	/*
+	 * Retire it (only the winner of the CAS above gets here, once per
+	 * entry), on the list of the epoch read after the unlink (partner:
+	 * ac_read_begin).  p, the reference its predecessor held, is its own.
+	 */
 	pg_memory_barrier();
-	t->retire_epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
-	push_one(&ac_shared->retired, t->self, &t->retire_next);
+	r = pg_atomic_read_u64(&ac_shared->global_epoch);
+	push_one(&ac_shared->retired[r % 3], p, &entry->life.retire_next);
 
 	if (nb > AC_SEG0_BUCKETS && count < nb / 2)
-		shrink(part);
+		shrink(pi);
 	return true;
 }
 
@@ -643,11 +733,15 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 Size
 ac_table_growth_wanted(uint64 hash)
 {
-	AcPartition *part = partition_for(hash);
+	AcPartition *part = &ac_shared->partitions[partition_of(hash)];
 	uint32		nb = pg_atomic_read_u32(&part->mask) + 1;
+	uint32		idx;
 
 	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
 		nb >= MAX_BUCKETS)
+		return 0;
+	/* the segment of a shrink not freed yet keeps the place (head comment) */
+	if (DsaPointerIsValid(pg_atomic_read_u64(&part->mapped[segment_of(nb, &idx)])))
 		return 0;
 	return offsetof(AcSegment, buckets) + (Size) nb * sizeof(AcNode);
 }
@@ -661,7 +755,8 @@ ac_table_growth_wanted(uint64 hash)
 bool
 ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 {
-	AcPartition *part = partition_for(hash);
+	uint32		pi = partition_of(hash);
+	AcPartition *part = &ac_shared->partitions[pi];
 	AcSegment  *sp = ac_addr(segment);
 	uint32		nb;
 	uint32		idx;
@@ -673,17 +768,16 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	sp->retire_next = InvalidDsaPointer;
 	sp->self = segment;
 	sp->size = size;
+	sp->partition = pi;
 	for (i = 0; i < (size - offsetof(AcSegment, buckets)) / sizeof(AcNode); i++)
-	{
-		pg_atomic_init_u64(&sp->buckets[i].next, InvalidDsaPointer);
-		pg_atomic_init_u64(&sp->buckets[i].so_key, 0);
-	}
+		pg_atomic_init_u64(&sp->buckets[i].next, AC_NOT_LINKED);
 
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	nb = pg_atomic_read_u32(&part->mask) + 1;
 	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
 		nb >= MAX_BUCKETS ||
-		size != offsetof(AcSegment, buckets) + (Size) nb * sizeof(AcNode))
+		size != offsetof(AcSegment, buckets) + (Size) nb * sizeof(AcNode) ||
+		DsaPointerIsValid(pg_atomic_read_u64(&part->mapped[segment_of(nb, &idx)])))
 	{
 		LWLockRelease(&part->lock);
 		return false;
@@ -691,8 +785,10 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	s = segment_of(nb, &idx);
 	Assert(idx == 0 && segment_buckets(s) == nb);
 	Assert(!DsaPointerIsValid(pg_atomic_read_u64(&part->segments[s])));
-	/* the segment before its pointer, the pointer before the mask */
+	sp->s = (uint32) s;
+	/* the segment before its pointers, the pointers before the mask */
 	pg_write_barrier();
+	pg_atomic_write_u64(&part->mapped[s], segment);
 	pg_atomic_write_u64(&part->segments[s], segment);
 	pg_write_barrier();
 	pg_atomic_write_u32(&part->mask, 2 * nb - 1);
@@ -732,10 +828,11 @@ ac_entry_unpin(AcEntry *entry)
 	pg_atomic_fetch_sub_u32(&entry->refcount, 1);
 }
 
+/* the condition variable of an entry: by its place and partition */
 ConditionVariable *
 ac_entry_cv(AcEntry *entry)
 {
-	return &ac_shared->cvs[AC_ENTRY_TAIL(entry)->hash % AC_NCVS];
+	return &ac_shared->cvs[((entry->so_key >> 1) ^ entry->partition) % AC_NCVS];
 }
 
 /*
@@ -782,34 +879,59 @@ ac_entry_takeover(AcEntry *entry, uint64 expected)
 														ac_my_session));
 }
 
+/*
+ * Has this (ready or failed) entry expired?  Its cache's TTL after its
+ * fill (table.h: of a removed entry, the answer means nothing).
+ */
 bool
 ac_entry_expired(AcEntry *entry, uint64 now)
 {
-	return entry->expires_at != 0 && now > entry->expires_at;
+	uint64		ttl = pg_atomic_read_u64(&ac_descs[entry->desc_idx].ttl_ns);
+
+	return ttl != 0 && now > entry->life.filled_at + ttl;
 }
 
+/*
+ * Free the entries of a retire list, but the pinned ones, which go on the
+ * list of epoch "now".  Caller holds reclaim_lock.  May ERROR (in
+ * dsa_free, before it frees anything): then the rest goes on that list
+ * too, so nothing retired is ever lost.
+ */
 static void
-keep(dsa_pointer *head, AcEntry **tail, AcEntry *e)
+free_retired(int which, uint64 now)
 {
-	AC_ENTRY_TAIL(e)->retire_next = *head;
-	if (*tail == NULL)
-		*tail = e;
-	*head = AC_ENTRY_TAIL(e)->self;
-}
+	volatile dsa_pointer list;
+	pg_atomic_uint64 *keep = &ac_shared->retired[now % 3];
 
-/* Push a chain of retired entries back on the shared stack. */
-static void
-push_retired(dsa_pointer head, AcEntry *tail)
-{
-	uint64		old;
-
-	if (tail == NULL)
-		return;
-	old = pg_atomic_read_u64(&ac_shared->retired);
-	do
+	list = pg_atomic_exchange_u64(&ac_shared->retired[which], InvalidDsaPointer);
+	PG_TRY();
 	{
-		AC_ENTRY_TAIL(tail)->retire_next = old;
-	} while (!pg_atomic_compare_exchange_u64(&ac_shared->retired, &old, head));
+		while (DsaPointerIsValid(list))
+		{
+			dsa_pointer dp = list;
+			AcEntry    *e = ac_addr(dp);
+
+			list = e->life.retire_next;
+			if (pg_atomic_read_u32(&e->refcount) == 0)
+				entry_free(dp, e);
+			else
+				push_one(keep, dp, &e->life.retire_next);
+		}
+	}
+	PG_CATCH();
+	{
+		while (DsaPointerIsValid(list))
+		{
+			dsa_pointer dp = list;
+			AcEntry    *e = ac_addr(dp);
+
+			list = e->life.retire_next;
+			push_one(keep, dp, &e->life.retire_next);
+		}
+		LWLockRelease(&ac_shared->reclaim_lock);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -833,7 +955,14 @@ reclaim_segments(uint64 min_epoch)
 			dsa_pointer next = sp->retire_next;
 
 			if (sp->retire_epoch < min_epoch)
+			{
+				AcPartition *part = &ac_shared->partitions[sp->partition];
+				int			s = (int) sp->s;
+
 				ac_mem_free(sp->self, sp->size);
+				/* nobody holds a reference into it: its place is free */
+				pg_atomic_write_u64(&part->mapped[s], InvalidDsaPointer);
+			}
 			else
 				push_one(&ac_shared->retired_segments, sp->self,
 						 &sp->retire_next);
@@ -857,79 +986,55 @@ reclaim_segments(uint64 min_epoch)
 }
 
 /*
- * Free what can be freed of the retired entries and segments.  Runs on slow paths;
- * skips the work if another backend is reclaiming.  May ERROR (in
- * dsa_free); then nothing retired is lost: what was not freed goes back
- * on the stack.
+ * Free what can be freed of the retired entries and segments: advance the
+ * epoch while every reader has seen it (three times at most: then every
+ * list had its turn), freeing the list each advance makes safe (head
+ * comment).  Runs on slow paths; skips the work if another backend is
+ * reclaiming.  May ERROR (in dsa_free); then nothing retired is lost.
  */
 void
 ac_reclaim(void)
 {
-	uint64		min_epoch;
-	volatile dsa_pointer list;
+	uint64		min_epoch = PG_UINT64_MAX;
+	int			round;
+	int			k;
 
-	/* static: they survive a longjmp (one reclaimer at a time, no recursion) */
-	static dsa_pointer keep_head;
-	static AcEntry *keep_tail;
-	uint32		i;
-
-	if (!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired)) &&
+	for (k = 0; k < 3; k++)
+		if (DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired[k])))
+			break;
+	if (k == 3 &&
 		!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired_segments)))
 		return;
 	if (!LWLockConditionalAcquire(&ac_shared->reclaim_lock, LW_EXCLUSIVE))
 		return;
 
-	keep_head = InvalidDsaPointer;
-	keep_tail = NULL;
-	min_epoch = pg_atomic_add_fetch_u64(&ac_shared->global_epoch, 1);
-	list = pg_atomic_exchange_u64(&ac_shared->retired, InvalidDsaPointer);
-	/* partner: the barriers in ac_read_begin and ac_entry_remove */
-	pg_memory_barrier();
-	for (i = 0; i < ac_shared->nslots; i++)
+	for (round = 0; round < 3; round++)
 	{
-		uint64		e = pg_atomic_read_u64(&ac_slots[i].epoch);
+		/* only a reclaimer, under the lock, moves the epoch */
+		uint64		epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
+		bool		advance = true;
+		uint32		i;
 
-		if (e != 0 && e < min_epoch)
-			min_epoch = e;
-	}
-	/* pins are taken before epochs are cleared (see head comment) */
-	pg_memory_barrier();
-
-	/*
-	 * dsa_free() can ERROR (mapping a segment this backend never mapped):
-	 * then the part of the list not yet looked at goes back on the stack,
-	 * so nothing retired is ever lost.
-	 */
-	PG_TRY();
-	{
-		while (DsaPointerIsValid(list))
+		min_epoch = epoch;
+		/* partner: the barriers in ac_read_begin and ac_entry_remove */
+		pg_memory_barrier();
+		for (i = 0; i < ac_shared->nslots; i++)
 		{
-			AcEntry    *e = ac_addr(list);
-			dsa_pointer next = AC_ENTRY_TAIL(e)->retire_next;
+			uint64		e = pg_atomic_read_u64(&ac_slots[i].epoch);
 
-			if (AC_ENTRY_TAIL(e)->retire_epoch < min_epoch &&
-				pg_atomic_read_u32(&e->refcount) == 0)
-				entry_free(e);
-			else
-				keep(&keep_head, &keep_tail, e);
-			list = next;
+			if (e != 0 && e < epoch)
+			{
+				advance = false;
+				min_epoch = Min(min_epoch, e);
+			}
 		}
+		if (!advance)
+			break;
+		pg_atomic_write_u64(&ac_shared->global_epoch, epoch + 1);
+		/* pins are taken before epochs are cleared (see head comment) */
+		pg_memory_barrier();
+		free_retired((int) ((epoch - 1) % 3), epoch + 1);
 	}
-	PG_CATCH();
-	{
-		while (DsaPointerIsValid(list))
-		{
-			AcEntry    *e = ac_addr(list);
-
-			list = AC_ENTRY_TAIL(e)->retire_next;
-			keep(&keep_head, &keep_tail, e);
-		}
-		push_retired(keep_head, keep_tail);
-		LWLockRelease(&ac_shared->reclaim_lock);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	push_retired(keep_head, keep_tail);
 	reclaim_segments(min_epoch);
 	LWLockRelease(&ac_shared->reclaim_lock);
 }
@@ -947,22 +1052,24 @@ ac_table_scan(AcScanFn fn, void *arg)
 	ac_read_begin();
 	for (i = 0; i < AC_NPARTITIONS; i++)
 	{
-		dsa_pointer p = pg_atomic_read_u64(&ac_shared->partitions[i].seg0[0].next);
+		uint64		p = pg_atomic_read_u64(&ac_shared->partitions[i].seg0[0].next);
 
-		while (DsaPointerIsValid(p))
+		while (p != InvalidDsaPointer)
 		{
-			AcEntry    *e = ac_addr(p);
+			AcEntry    *e;
+			uint64		st;
 
-			/* sentinels have even places */
-			if (pg_atomic_read_u64(&e->node.so_key) & 1)
+			if (REF_IS_SENTINEL(p))
 			{
-				uint64		st = pg_atomic_read_u64(&e->state);
-
-				if (AC_STATE(st) != AC_REMOVED)
-				{
-					pg_read_barrier();
-					fn(e, st, arg);
-				}
+				p = pg_atomic_read_u64(&ref_node(p)->next);
+				continue;
+			}
+			e = ac_addr(p);
+			st = pg_atomic_read_u64(&e->state);
+			if (AC_STATE(st) != AC_REMOVED)
+			{
+				pg_read_barrier();
+				fn(e, st, arg);
 			}
 			p = pg_atomic_read_u64(&e->node.next);
 		}
@@ -992,7 +1099,7 @@ ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
 		uint32		mask = pg_atomic_read_u32(&part->mask);
 		uint64		b;
 		AcNode	   *start;
-		dsa_pointer p;
+		uint64		p;
 
 		pg_read_barrier();
 
@@ -1005,24 +1112,22 @@ ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
 		b = (pos / AC_NPARTITIONS) & (span - 1);
 		if (b > mask)
 			continue;
-		start = bucket_node(part, (uint32) b, NULL);
+		start = bucket_node(part, (uint32) b, false);
 
 		/*
 		 * A bucket not linked yet has its entries in an ancestor's run,
 		 * walked when the hand names the ancestor.
 		 */
-		if (!sentinel_linked(start, (uint32) b))
+		if (b != 0 && !sentinel_linked(start))
 			continue;
-		pg_read_barrier();
 		p = pg_atomic_read_u64(&start->next);
-		while (DsaPointerIsValid(p) && visits < max_visits)
+		/* the next sentinel ends the bucket's run */
+		while (p != InvalidDsaPointer && !REF_IS_SENTINEL(p) &&
+			   visits < max_visits)
 		{
 			AcEntry    *e = ac_addr(p);
 			uint64		st;
 
-			/* the next sentinel ends the bucket's run */
-			if ((pg_atomic_read_u64(&e->node.so_key) & 1) == 0)
-				break;
 			st = pg_atomic_read_u64(&e->state);
 			p = pg_atomic_read_u64(&e->node.next);
 			visits++;
@@ -1036,7 +1141,6 @@ ac_table_walk(pg_atomic_uint64 *hand, uint64 max_buckets, uint64 max_visits,
 	ac_read_end();
 	return visits;
 }
-
 /*
  * Is this entry garbage: abandoned, of a dropped cache, of an older
  * generation of its cache (invalidate_all), or expired?
@@ -1070,9 +1174,11 @@ sweep_one(AcEntry *e, uint64 st, void *arg)
 		((s == AC_READY || s == AC_FAILED || s == AC_ABANDONED) &&
 		 ac_entry_is_garbage(e, now)))
 	{
+		/* before the removal, which takes the fill time (table.h) */
+		bool		expired = s != AC_UNCACHED && ac_entry_expired(e, now);
+
 		AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE);
-		if (ac_entry_remove(e, st) && s != AC_UNCACHED &&
-			ac_entry_expired(e, now))
+		if (ac_entry_remove(e, st) && expired)
 			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
 	}
 }

@@ -61,48 +61,69 @@ typedef enum AcState
 	((uint64) (s) | ((uint64) ((slot) & 0xFFFFFF) << 8) | ((uint64) (uint32) (sess) << 32))
 
 /*
- * An entry: a head of the fields a hit reads, one cache line on 64-bit
- * platforms, then the key, then a tail (AcEntryTail) of the fields a hit
- * does not read, at MAXALIGN(keylen) after the key.  The fields of the
- * head and the tail that are not the filler's are set before the entry is
- * linked (after a write barrier) and never change.  The filler's fields
- * are written before the state CAS to READY or FAILED (full barrier);
- * readers load the state, then pg_read_barrier(), then read them.
+ * An entry: 59 bytes of fields, then the key image, in one allocation
+ * (an int key, 5 bytes of image, makes 64: one cache line).  The fields
+ * that are not the filler's are set before the entry is linked (after a
+ * write barrier) and never change.  The filler's fields are written
+ * before the state CAS to READY or FAILED (full barrier); readers load
+ * the state, then pg_read_barrier(), then read them.
+ *
+ * keylen is the key image's length, or AC_KEYLEN_LONG: then the image
+ * starts after a uint32 of its length (ac_entry_keylen, ac_entry_key).
+ *
+ * life.filled_at is the filler's; once the entry is retired (REMOVED and
+ * unlinked), its remover reuses it as the link of a retire list
+ * (table.c): a reader that loaded the state before the removal may read
+ * that link as the fill time, and only decide that the entry it is
+ * leaving expired, which a removed entry already is.  An entry expires
+ * ttl_ns of its descriptor after filled_at.
  */
+#define AC_KEYLEN_LONG	0xFFFF
+
 typedef struct AcEntry
 {
 	AcNode		node;			/* must be first */
+	uint32		so_key;			/* its place in its partition's list */
+	uint16		keylen;			/* or AC_KEYLEN_LONG */
+	int16		desc_idx;		/* cache descriptor (< AC_MAX_CACHES) */
 	pg_atomic_uint64 state;		/* see above */
 	pg_atomic_uint32 refcount;	/* pins held across sleeps and fills */
-	uint32		keylen;
+	uint32		value_len;		/* bytes at value.dp, or 0 */
 	uint64		generation;		/* with desc_idx, its cache (AcCacheDesc) */
-	/* written by the filler */
-	uint64		expires_at;		/* monotonic ns, 0 = never */
+	union
+	{
+		uint64		filled_at;	/* monotonic ns; the filler's */
+		dsa_pointer retire_next;	/* once retired */
+	}			life;
 	union
 	{
 		dsa_pointer dp;			/* value_len bytes: a value or an error */
 		Datum		datum;		/* a by-value result (value_len 0) */
 	}			value;
-	uint32		value_len;		/* bytes at value.dp, or 0 */
-	int16		desc_idx;		/* cache descriptor (< AC_MAX_CACHES) */
 	uint8		flags;			/* AC_VAL_* (value.h); the filler's */
 	volatile uint8 refbit;		/* CLOCK reference bit: a hint, set and
 								 * cleared by plain byte stores */
+	uint8		partition;		/* of the index (hash % AC_NPARTITIONS) */
 	char		key[FLEXIBLE_ARRAY_MEMBER];
 } AcEntry;
 
-typedef struct AcEntryTail
+/* The key image of an entry, and its length. */
+static inline uint32
+ac_entry_keylen(const AcEntry *e)
 {
-	uint64		hash;
-	dsa_pointer self;
-	uint64		filled_at;		/* monotonic ns; the filler's */
-	/* reclamation */
-	uint64		retire_epoch;
-	dsa_pointer retire_next;
-} AcEntryTail;
+	uint32		len;
 
-#define AC_ENTRY_TAIL(e) \
-	((AcEntryTail *) ((e)->key + MAXALIGN((e)->keylen)))
+	if (e->keylen != AC_KEYLEN_LONG)
+		return e->keylen;
+	memcpy(&len, e->key, sizeof(uint32));
+	return len;
+}
+
+static inline const char *
+ac_entry_key(const AcEntry *e)
+{
+	return e->keylen != AC_KEYLEN_LONG ? e->key : e->key + sizeof(uint32);
+}
 
 /*
  * Test points: the places where the order of two backends matters to an
@@ -138,8 +159,8 @@ extern AcEntry *ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 extern Size ac_entry_size(uint32 keylen);
 extern AcEntry *ac_entry_init(dsa_pointer dp, uint64 hash, const char *key,
 							  uint32 keylen, int desc_idx, uint64 generation);
-extern void ac_entry_discard(AcEntry *entry);
-extern AcEntry *ac_table_insert(AcEntry *newentry);
+extern void ac_entry_discard(AcEntry *entry, dsa_pointer dp);
+extern AcEntry *ac_table_insert(AcEntry *newentry, dsa_pointer dp);
 extern bool ac_entry_remove(AcEntry *entry, uint64 expected);
 extern void ac_entry_pin(AcEntry *entry);
 extern void ac_entry_unpin(AcEntry *entry);
