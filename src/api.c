@@ -262,9 +262,13 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 			}
 	}
 
-	call.generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
-										 ac_key_variant(info->fill_version,
-														info->layout));
+	/*
+	 * A transaction that changed a fill or a type publishes nothing until
+	 * it ends (below), nor takes a version slot from the others.
+	 */
+	call.generation = unlikely(ac_xact_invalidates) ? 0 :
+		ac_desc_generation(info->desc_idx, (uint64) info->uid, info->variant,
+						   info->ttl_ns);
 	ac_key_begin(&cs->key, key_collation(info, fcinfo->fncollation));
 	for (i = 0; i < info->nargs; i++)
 	{
@@ -411,9 +415,8 @@ coerce_key_arg(AcCacheInfo *info, int i, Oid given, Datum value, bool isnull)
 /*
  * Build the key image of the key arguments fcinfo->args[first..], which
  * are VARIADIC "any" (or one array, when called with VARIADIC).
- * Returns the cache generation used.
  */
-static uint64
+static void
 key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 			 StringInfo key)
 {
@@ -421,7 +424,6 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 	Datum	   *values;
 	bool	   *nulls;
 	Oid		   *types;
-	uint64		generation;
 	int			i;
 
 	if (PG_NARGS() > first && get_fn_expr_variadic(fcinfo->flinfo))
@@ -494,9 +496,6 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 							   info->nargs,
 							   info->name, info->nargs, nkeys)));
 
-	generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
-									ac_key_variant(info->fill_version,
-												   info->layout));
 	/* the collation of this call: 'A' COLLATE "C" names another key */
 	ac_key_begin(key, key_collation(info, PG_GET_COLLATION()));
 	for (i = 0; i < nkeys; i++)
@@ -505,7 +504,6 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 
 		ac_key_add(key, &info->args[i], v, nulls[i]);
 	}
-	return generation;
 }
 
 static char *
@@ -528,9 +526,12 @@ atomiccache_contains(PG_FUNCTION_ARGS)
 	ac_check_fill(info);
 	check_fill_privilege(info);
 	initStringInfo(&key);
-	generation = key_from_any(info, fcinfo, 1, &key);
+	key_from_any(info, fcinfo, 1, &key);
+	/* the caller's version, if a slot serves it; never switches one */
+	generation = ac_desc_find(info->desc_idx, (uint64) info->uid,
+							  info->variant);
 	if (generation == 0)
-		PG_RETURN_BOOL(false);	/* a stale info: nothing of it is held */
+		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(ac_fill_contains(info->desc_idx, generation, &key,
 									ac_key_hash(&key, info->desc_idx,
 												generation)));
@@ -541,17 +542,32 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 {
 	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
 	StringInfoData key;
-	uint64		generation;
+	bool		removed = false;
+	int			s;
 
 	ac_check_owner(info);
 	initStringInfo(&key);
-	generation = key_from_any(info, fcinfo, 1, &key);
-	if (generation == 0)
-		PG_RETURN_BOOL(false);	/* a stale info: nothing of it is held */
-	PG_RETURN_BOOL(ac_fill_invalidate(info->desc_idx, generation, &key,
-									  ac_key_hash(&key, info->desc_idx,
-												  generation),
-									  info->name));
+	key_from_any(info, fcinfo, 1, &key);
+
+	/*
+	 * The key's entry in every version of the cache that a slot serves: the
+	 * data changed for the sessions still on another version too.
+	 */
+	for (s = 0; s < 2; s++)
+	{
+		uint64		variant;
+		uint64		generation = ac_desc_slot(info->desc_idx, s,
+											  (uint64) info->uid, &variant);
+
+		if (generation != 0 &&
+			ac_fill_invalidate(info->desc_idx, generation, &key,
+							   ac_key_hash(&key, info->desc_idx, generation),
+							   info->name))
+			removed = true;
+	}
+	/* and it frees what can be freed, like every invalidate */
+	ac_reclaim();
+	PG_RETURN_BOOL(removed);
 }
 
 Datum

@@ -318,8 +318,9 @@ info_from_def(const AcDefinition *def)
 		info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
 		ReleaseSysCache(ptup);
 	}
+	info->variant = ac_key_variant(info->fill_version, info->layout,
+								   info->fill, info->ttl_ns);
 	info->desc_idx = ac_desc_index(MyDatabaseId, (uint64) info->uid);
-	ac_desc_set_ttl(info->desc_idx, info->ttl_ns);
 	MemoryContextSetParent(info->cxt, CacheMemoryContext);
 	return info;
 }

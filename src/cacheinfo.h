@@ -36,6 +36,7 @@ typedef struct AcCacheInfo
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
 	uint32		layout;			/* of the key and result types (cacheinfo.c) */
+	uint64		variant;		/* the version of the definition (key.h) */
 	bool		fill_missing;	/* the fill was dropped (triggers off) */
 	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;

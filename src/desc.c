@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
 #include "miscadmin.h"
@@ -88,27 +89,69 @@ new_generation(int idx)
 }
 
 /*
- * Give slot s of a descriptor to a new version (0: none), and uid (when
- * not 0) with it: odd generation, the change, even again (AcCacheDesc).
- * Each fetch-add is a full barrier.  Caller holds desc_lock.
+ * Give slot s of a descriptor to a new version (0: none) and its TTL:
+ * odd generation, the change, even again (AcCacheDesc).  Each fetch-add
+ * is a full barrier.  Caller holds desc_lock.
  */
 static void
-slot_change(AcCacheDesc *d, int s, uint64 variant)
+slot_change(AcCacheDesc *d, int s, uint64 variant, uint64 ttl_ns)
 {
 	pg_atomic_fetch_add_u64(&d->generation[s], 1);
 	pg_atomic_write_u64(&d->variant[s], variant);
+	pg_atomic_write_u64(&d->ttl_ns[s], ttl_ns);
+	pg_atomic_write_u32(&d->used_ms[s], (uint32) (ac_now_ns() / 1000000));
 	pg_atomic_fetch_add_u64(&d->generation[s], 3);
 }
 
 /*
  * The slow path of ac_desc_generation: no slot serves this version of
- * the cache.  Under desc_lock, look again, then give it the slot that was
- * switched before the other: its entries (of a version the other backends
- * left, or of a backend that still runs with it: those then switch back,
- * which costs their entries, never a wrong value) become garbage.
+ * the cache.  Under desc_lock, look again; then give it a slot:
+ *
+ *	- a free one;
+ *	- else one whose version has an older fill row (its raw xmin precedes
+ *	  ours: ours replaced it, and the sessions still on it move to ours as
+ *	  they read the change), the oldest if both;
+ *	- else (ours is the older one, or only the layout differs) the one
+ *	  whose last miss is older, if that was more than a second ago.
+ *
+ * The slot's entries become garbage: a refill for whoever still uses that
+ * version, never a wrong value.  Otherwise this call fills uncached
+ * (returns 0): a session that lags behind two versions in use does not
+ * push one out.  So does a call whose info is stale (the descriptor holds
+ * another cache).
  */
+#define SWITCH_IDLE_MS	1000
+
+static int
+switch_victim(AcCacheDesc *d, uint64 variant)
+{
+	TransactionId mine = (TransactionId) (variant >> 32);
+	TransactionId fv[2];
+	uint32		idle[2];
+	uint32		now_ms = (uint32) (ac_now_ns() / 1000000);
+	int			s;
+
+	for (s = 0; s < 2; s++)
+	{
+		uint64		v = pg_atomic_read_u64(&d->variant[s]);
+
+		if (v == 0)
+			return s;
+		fv[s] = (TransactionId) (v >> 32);
+		idle[s] = now_ms - pg_atomic_read_u32(&d->used_ms[s]);
+	}
+	if (TransactionIdPrecedes(fv[0], mine) && TransactionIdPrecedes(fv[1], mine))
+		return TransactionIdPrecedes(fv[0], fv[1]) ? 0 : 1;
+	if (TransactionIdPrecedes(fv[0], mine))
+		return 0;
+	if (TransactionIdPrecedes(fv[1], mine))
+		return 1;
+	s = idle[0] >= idle[1] ? 0 : 1;
+	return idle[s] >= SWITCH_IDLE_MS ? s : -1;
+}
+
 uint64
-ac_desc_switch(int desc_idx, uint64 uid, uint64 variant)
+ac_desc_switch(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns)
 {
 	AcCacheDesc *d = &ac_descs[desc_idx];
 	uint64		g = 0;
@@ -122,14 +165,15 @@ ac_desc_switch(int desc_idx, uint64 uid, uint64 variant)
 				break;
 		if (s == 2)
 		{
-			s = pg_atomic_read_u64(&d->variant[0]) == 0 ? 0 :
-				pg_atomic_read_u64(&d->variant[1]) == 0 ? 1 :
-				1 - (int) d->newest;
-			slot_change(d, s, variant);
-			d->newest = s;
-			ac_table_garbage_hint(pg_atomic_read_u32(&d->nentries));
+			s = switch_victim(d, variant);
+			if (s >= 0)
+			{
+				slot_change(d, s, variant, ttl_ns);
+				ac_table_garbage_hint(pg_atomic_read_u32(&d->nentries));
+			}
 		}
-		g = pg_atomic_read_u64(&d->generation[s]);
+		if (s >= 0)
+			g = pg_atomic_read_u64(&d->generation[s]);
 	}
 	LWLockRelease(&ac_shared->desc_lock);
 	return g;
@@ -166,33 +210,39 @@ forget_database(void)
 /*
  * Give a free or reusable descriptor slot to a cache.  Caller holds
  * desc_lock.  A reused slot forgets the old cache's counters first and
- * keeps its generation going (see AcCacheDesc).
+ * keeps its generations going (see AcCacheDesc).
  */
 static void
 desc_claim(int idx, Oid dbid, uint64 uid)
 {
 	AcCacheDesc *d = &ac_descs[idx];
+	int			s;
 
 	if (pg_atomic_read_u32(&d->dbid) != InvalidOid)
 		ac_stats_forget(idx);
-	pg_atomic_write_u32(&d->dropped, 0);
 
 	/*
-	 * Both slots change hands with the uid: a backend that still holds the
-	 * old cache's index reads either a generation of before (which the new
-	 * cache never uses) or the new uid (AcCacheDesc).
+	 * Both slots change hands with the uid and the dbid: a backend that
+	 * still holds the old cache's index reads either a generation of before
+	 * (which the new cache never uses) or the new uid or dbid (AcCacheDesc).
 	 */
 	pg_atomic_fetch_add_u64(&d->generation[0], 1);
 	pg_atomic_fetch_add_u64(&d->generation[1], 1);
-	pg_atomic_write_u64(&d->variant[0], 0);
-	pg_atomic_write_u64(&d->variant[1], 0);
+	for (s = 0; s < 2; s++)
+	{
+		pg_atomic_write_u64(&d->variant[s], 0);
+		pg_atomic_write_u64(&d->ttl_ns[s], 0);
+		pg_atomic_write_u32(&d->used_ms[s], 0);
+	}
 	d->uid = uid;
-	d->newest = 1;
-	pg_atomic_fetch_add_u64(&d->generation[0], 3);
-	pg_atomic_fetch_add_u64(&d->generation[1], 3);
+	/* the uid before dropped is cleared: a lookup of the old uid sees it */
+	pg_write_barrier();
+	pg_atomic_write_u32(&d->dropped, 0);
 	/* partner: the pg_read_barrier in ac_desc_index and desc_lookup */
 	pg_write_barrier();
 	pg_atomic_write_u32(&d->dbid, dbid);
+	pg_atomic_fetch_add_u64(&d->generation[0], 3);
+	pg_atomic_fetch_add_u64(&d->generation[1], 3);
 }
 
 /*

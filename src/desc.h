@@ -12,48 +12,70 @@
 #ifndef AC_DESC_H
 #define AC_DESC_H
 
+#include "miscadmin.h"
+
 #include "shmem.h"
 
-extern uint64 ac_desc_switch(int desc_idx, uint64 uid, uint64 variant);
+extern uint64 ac_desc_switch(int desc_idx, uint64 uid, uint64 variant,
+							 uint64 ttl_ns);
 
 /*
- * The generation of the entries of cache uid, version variant, now: part
- * of every entry, read without a lock (the protocol is at AcCacheDesc).
- * Switches a slot to this version if none serves it yet (slow, rare).
- * Returns 0 if the descriptor holds another cache now: the caller's info
- * is stale, and its call is filled uncached.
+ * The generation of slot s of a descriptor if it serves a version of cache
+ * uid of this database now, and that version in *variant; 0 if not, or if
+ * the slot is changing hands (the protocol is at AcCacheDesc).  Lock-free.
  */
 static inline uint64
-ac_desc_generation(int desc_idx, uint64 uid, uint64 variant)
+ac_desc_slot(int desc_idx, int s, uint64 uid, uint64 *variant)
 {
 	AcCacheDesc *d = &ac_descs[desc_idx];
+	uint64		g = pg_atomic_read_u64(&d->generation[s]);
+	bool		ours;
+
+	pg_read_barrier();
+	*variant = pg_atomic_read_u64(&d->variant[s]);
+	ours = d->uid == uid && pg_atomic_read_u32(&d->dbid) == MyDatabaseId;
+	pg_read_barrier();
+	if ((g & 1) != 0 || !ours || *variant == 0 ||
+		pg_atomic_read_u64(&d->generation[s]) != g)
+		return 0;
+	return g;
+}
+
+/*
+ * The generation of the entries of cache uid, version variant, now, or 0
+ * if no slot serves that version.  Lock-free.
+ */
+static inline uint64
+ac_desc_find(int desc_idx, uint64 uid, uint64 variant)
+{
 	int			s;
 
 	for (s = 0; s < 2; s++)
 	{
-		uint64		g = pg_atomic_read_u64(&d->generation[s]);
+		uint64		v;
+		uint64		g = ac_desc_slot(desc_idx, s, uid, &v);
 
-		pg_read_barrier();
-		if (pg_atomic_read_u64(&d->variant[s]) == variant && d->uid == uid)
-		{
-			pg_read_barrier();
-			if ((g & 1) == 0 && pg_atomic_read_u64(&d->generation[s]) == g)
-				return g;
-		}
+		if (g != 0 && v == variant)
+			return g;
 	}
-	return ac_desc_switch(desc_idx, uid, variant);
+	return 0;
 }
 
 /*
- * The cache's TTL, as its definition says, where entries' expiry finds it
- * (table.c): written by each backend that loads the definition, so a TTL
- * changed in the definition applies to the entries already held.
+ * The generation a call of cache uid, version variant (TTL ttl_ns) fills
+ * and reads: part of every entry, read without a lock.  Gives a slot to
+ * this version if none serves it (slow, rare).  Returns 0 if the call
+ * must fill uncached: the descriptor holds another cache now (the caller's
+ * info is stale), or two other versions are busy.
  */
-static inline void
-ac_desc_set_ttl(int desc_idx, uint64 ttl_ns)
+static inline uint64
+ac_desc_generation(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns)
 {
-	if (pg_atomic_read_u64(&ac_descs[desc_idx].ttl_ns) != ttl_ns)
-		pg_atomic_write_u64(&ac_descs[desc_idx].ttl_ns, ttl_ns);
+	uint64		g = ac_desc_find(desc_idx, uid, variant);
+
+	if (likely(g != 0))
+		return g;
+	return ac_desc_switch(desc_idx, uid, variant, ttl_ns);
 }
 
 typedef enum AcXactEnd

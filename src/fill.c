@@ -222,6 +222,8 @@ set_times(AcFillCall *call, AcEntry *e)
 	uint64		now = ac_now_ns();
 
 	e->life.filled_at = now;
+	/* its version's slot is in use (AcCacheDesc) */
+	ac_desc_touch(call->desc_idx, call->generation, now);
 	/* it will be garbage once expired: the sweep has one more to find */
 	if (call->ttl_ns)
 		ac_table_garbage_hint(1);
@@ -398,8 +400,15 @@ static bool
 step_hit(GetCall *g, AcEntry *e, uint64 st)
 {
 	ErrorData  *edata = NULL;
+	int			expiry = ac_entry_expiry(e, st, ac_now_ns());
 
-	if (ac_entry_expired(e, ac_now_ns()))
+	if (expiry < 0)
+	{
+		/* removed meanwhile: look again */
+		ac_read_end();
+		return false;
+	}
+	if (expiry > 0)
 	{
 		/* remove it while the read section still protects it */
 		bool		removed = ac_entry_remove(e, st);
@@ -607,7 +616,7 @@ ac_fill_contains(int desc_idx, uint64 generation, StringInfo key, uint64 hash)
 
 		pg_read_barrier();
 		if ((AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
-			!ac_entry_expired(e, ac_now_ns()))
+			ac_entry_expiry(e, st, ac_now_ns()) == 0)
 			result = true;
 	}
 	ac_read_end();
@@ -641,6 +650,8 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 		}
 		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND);
 		st = pg_atomic_read_u64(&e->state);
+		/* partner: the CAS in ac_entry_publish (the fill time after it) */
+		pg_read_barrier();
 		if (AC_STATE(st) == AC_PENDING)
 		{
 			/* wait for the fill in progress, then remove its result */

@@ -51,8 +51,8 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 	 * more, or the slot's previous cache (see AcCacheDesc): garbage.
 	 */
 	if (!ac_desc_generation_current(e->desc_idx, e->generation) ||
-		ac_entry_expired(e, sums->now))
-		return;
+		ac_entry_expiry(e, st, sums->now) != 0)
+		return;					/* expired, or removed meanwhile */
 	sums->entries[e->desc_idx]++;
 	sums->bytes[e->desc_idx] += ac_entry_size(ac_entry_keylen(e)) + e->value_len;
 }
@@ -225,10 +225,10 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	es.desc_idx = info->desc_idx;
-	es.generation = ac_desc_generation(info->desc_idx, (uint64) info->uid,
-									   ac_key_variant(info->fill_version,
-													  info->layout));
-	es.ttl_ns = pg_atomic_read_u64(&ac_descs[info->desc_idx].ttl_ns);
+	/* the caller's version, if a slot serves it; never switches one */
+	es.generation = ac_desc_find(info->desc_idx, (uint64) info->uid,
+								 info->variant);
+	es.ttl_ns = info->ttl_ns;
 	es.now = ac_now_ns();
 	es.found = NIL;
 	now_wall = GetCurrentTimestamp();

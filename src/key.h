@@ -11,6 +11,7 @@
 #ifndef AC_KEY_H
 #define AC_KEY_H
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 
 /* What the key and value code needs to know of a type. */
@@ -24,15 +25,21 @@ typedef struct AcTypeInfo
 
 /*
  * The version of a cache's definition that a key belongs to, as this
- * backend's catalog shows it: the raw xmin of the fill's pg_proc row and
- * the layout hash of the key and result types (cacheinfo.c).  Never 0 (a
- * raw xmin is at least FrozenTransactionId).  The descriptor maps it to
- * a generation (shmem.h, AcCacheDesc).
+ * backend's catalog shows it: the raw xmin of the fill's pg_proc row, and
+ * a hash of the layout of the key and result types (cacheinfo.c), of the
+ * fill's OID and of the TTL.  Never 0 (a raw xmin is at least
+ * FrozenTransactionId).  The descriptor maps it to a generation (shmem.h,
+ * AcCacheDesc).
  */
 static inline uint64
-ac_key_variant(TransactionId fill_version, uint32 layout)
+ac_key_variant(TransactionId fill_version, uint32 layout, Oid fill,
+			   uint64 ttl_ns)
 {
-	return ((uint64) fill_version << 32) | layout;
+	uint32		h = hash_combine(layout, (uint32) fill);
+
+	h = hash_combine(h, (uint32) ttl_ns);
+	h = hash_combine(h, (uint32) (ttl_ns >> 32));
+	return ((uint64) fill_version << 32) | h;
 }
 
 extern void ac_type_info(Oid type, AcTypeInfo *ti);

@@ -215,10 +215,12 @@ init_descs(AcShared *sh)
 		/* even, the slot in bit 1 (AcCacheDesc) */
 		pg_atomic_init_u64(&descs[i].generation[0], 4);
 		pg_atomic_init_u64(&descs[i].generation[1], 6);
-		pg_atomic_init_u64(&descs[i].variant[0], 0);
-		pg_atomic_init_u64(&descs[i].variant[1], 0);
-		pg_atomic_init_u64(&descs[i].ttl_ns, 0);
-		descs[i].newest = 1;
+		for (k = 0; k < 2; k++)
+		{
+			pg_atomic_init_u64(&descs[i].variant[k], 0);
+			pg_atomic_init_u64(&descs[i].ttl_ns[k], 0);
+			pg_atomic_init_u32(&descs[i].used_ms[k], 0);
+		}
 		pg_atomic_init_u32(&descs[i].dropped, 0);
 		pg_atomic_init_u64(&descs[i].fill_time_max_us, 0);
 		pg_atomic_init_u32(&descs[i].shared_row.desc_idx, i);

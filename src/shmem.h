@@ -106,15 +106,20 @@ typedef struct AcStatRow
  * REPLACE of the fill (or an ALTER TYPE) the backends that have not yet
  * read the change keep filling keys of the old version, which the others
  * must never see, while those see the new one: each version has its
- * slot, and its own entries.  A third version takes the slot installed
- * first (ac_desc_switch, under desc_lock), whose entries become garbage.
+ * slot, and its own entries.  A third version takes the slot that missed
+ * least recently, if that was more than a second ago (ac_desc_switch,
+ * under desc_lock); its entries become garbage.  Else the third version's
+ * calls fill uncached: two busy versions never push each other out.  The
+ * version includes the TTL (key.h, ac_key_variant), and ttl_ns[s] is set
+ * with variant[s]: an entry expires by the TTL of its own version.
  *
  * generation[s] is even, and s in its bit 1 (it moves in steps of 4):
  * the entries of the two slots never compare equal.  It is odd while the
  * slot changes hands (a switch, or the slot given to another cache):
- * fetch-add 1, then the new variant (and uid), then fetch-add 3.  Readers
- * load it, the variant and the uid, and load it again (read barriers
- * between): equal and even, the three belong together
+ * fetch-add 1, then the new variant and TTL (and uid and dbid), then
+ * fetch-add 3.  Readers load it, the variant, the uid and the dbid, and
+ * load it again (read barriers between): equal and even, they belong
+ * together
  * (ac_desc_generation).  invalidate_all adds 4 to both, lock-free, so all
  * older entries are unreachable at once.
  *
@@ -134,9 +139,9 @@ typedef struct AcCacheDesc
 	uint64		uid;
 	pg_atomic_uint64 generation[2];
 	pg_atomic_uint64 variant[2];	/* 0: the slot serves no version yet */
-	pg_atomic_uint64 ttl_ns;	/* the cache's TTL, 0: none (as its infos
-								 * say; for entries' expiry) */
-	uint32		newest;			/* the slot switched last (desc_lock) */
+	pg_atomic_uint64 ttl_ns[2]; /* the TTL of that version, 0: none */
+	/* above: what a hit reads, one cache line; below: written by misses */
+	pg_atomic_uint32 used_ms[2];	/* a slot's last miss, coarse (ac_desc_touch) */
 	pg_atomic_uint32 dropped;
 	pg_atomic_uint64 fill_time_max_us;
 	AcStatRow	shared_row;
@@ -272,6 +277,27 @@ static inline bool
 ac_desc_generation_current(int desc_idx, uint64 g)
 {
 	return pg_atomic_read_u64(&ac_descs[desc_idx].generation[(g >> 1) & 1]) == g;
+}
+
+/* The TTL of the version an entry of generation g belongs to, 0: none. */
+static inline uint64
+ac_desc_ttl(int desc_idx, uint64 g)
+{
+	return pg_atomic_read_u64(&ac_descs[desc_idx].ttl_ns[(g >> 1) & 1]);
+}
+
+/*
+ * A miss of the version of generation g: its slot is in use (a coarse
+ * clock, written at most every 100 ms, off the line hits read).
+ */
+static inline void
+ac_desc_touch(int desc_idx, uint64 g, uint64 now_ns)
+{
+	pg_atomic_uint32 *used = &ac_descs[desc_idx].used_ms[(g >> 1) & 1];
+	uint32		now_ms = (uint32) (now_ns / 1000000);
+
+	if ((uint32) (now_ms - pg_atomic_read_u32(used)) >= 100)
+		pg_atomic_write_u32(used, now_ms);
 }
 
 extern void ac_attach(void);

@@ -880,15 +880,38 @@ ac_entry_takeover(AcEntry *entry, uint64 expected)
 }
 
 /*
- * Has this (ready or failed) entry expired?  Its cache's TTL after its
- * fill (table.h: of a removed entry, the answer means nothing).
+ * Has this (ready or failed) entry expired?  The TTL of its version after
+ * its fill (table.h: of a removed entry, the answer means nothing; of an
+ * entry whose slot changed hands, it is garbage anyway).
  */
 bool
 ac_entry_expired(AcEntry *entry, uint64 now)
 {
-	uint64		ttl = pg_atomic_read_u64(&ac_descs[entry->desc_idx].ttl_ns);
+	uint64		ttl = ac_desc_ttl(entry->desc_idx, entry->generation);
 
 	return ttl != 0 && now > entry->life.filled_at + ttl;
+}
+
+/*
+ * Has this entry expired, whose state word the caller loaded as st (READY
+ * or FAILED, then a read barrier)?  1 or 0; -1 if it was removed
+ * meanwhile: its fill time may have been its retire link (table.h), and
+ * the caller looks again.
+ */
+int
+ac_entry_expiry(AcEntry *entry, uint64 st, uint64 now)
+{
+	uint64		ttl = ac_desc_ttl(entry->desc_idx, entry->generation);
+	uint64		filled_at;
+
+	if (ttl == 0)
+		return 0;
+	filled_at = entry->life.filled_at;
+	/* partner: the CAS to REMOVED, before the link is written */
+	pg_read_barrier();
+	if (pg_atomic_read_u64(&entry->state) != st)
+		return -1;
+	return now > filled_at + ttl ? 1 : 0;
 }
 
 /*
@@ -910,12 +933,21 @@ free_retired(int which, uint64 now)
 		{
 			dsa_pointer dp = list;
 			AcEntry    *e = ac_addr(dp);
+			dsa_pointer next = e->life.retire_next;
 
-			list = e->life.retire_next;
 			if (pg_atomic_read_u32(&e->refcount) == 0)
-				entry_free(dp, e);
+			{
+				/* each free done is recorded before the next can fail */
+				if (e->value_len > 0)
+				{
+					ac_mem_free(e->value.dp, e->value_len);
+					e->value_len = 0;
+				}
+				ac_mem_free(dp, ac_entry_size(ac_entry_keylen(e)));
+			}
 			else
 				push_one(keep, dp, &e->life.retire_next);
+			list = next;
 		}
 	}
 	PG_CATCH();

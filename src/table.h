@@ -74,9 +74,10 @@ typedef enum AcState
  * life.filled_at is the filler's; once the entry is retired (REMOVED and
  * unlinked), its remover reuses it as the link of a retire list
  * (table.c): a reader that loaded the state before the removal may read
- * that link as the fill time, and only decide that the entry it is
- * leaving expired, which a removed entry already is.  An entry expires
- * ttl_ns of its descriptor after filled_at.
+ * that link as the fill time: whoever decides on an expiry and acts on
+ * it other than by a CAS of the state loads the state again after it
+ * (ac_entry_expiry).  An entry expires at filled_at plus the TTL of its
+ * version (shmem.h, AcCacheDesc).
  */
 #define AC_KEYLEN_LONG	0xFFFF
 
@@ -169,6 +170,7 @@ extern bool ac_entry_abandon(AcEntry *entry, uint64 expected);
 extern bool ac_entry_takeover(AcEntry *entry, uint64 expected);
 extern ConditionVariable *ac_entry_cv(AcEntry *entry);
 extern bool ac_entry_expired(AcEntry *entry, uint64 now);
+extern int	ac_entry_expiry(AcEntry *entry, uint64 st, uint64 now);
 extern void ac_reclaim(void);
 
 typedef void (*AcScanFn) (AcEntry *entry, uint64 state, void *arg);

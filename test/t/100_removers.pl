@@ -129,18 +129,19 @@ for my $ra (qw(invalidate get sweep evict))
 		# retired entries reclaimed (invalidate ends with a reclaim; no
 		# reader is left), then the books must balance
 		$node->safe_psql('postgres', q{SELECT atomiccache.invalidate('o', -1)});
-		is( $node->safe_psql(
-				'postgres', q{
-			SELECT m.used_bytes = (SELECT coalesce(sum(bytes), 0) FROM
-			                         (SELECT bytes FROM atomiccache.entries('c')
-			                          UNION ALL
-			                          SELECT bytes FROM atomiccache.entries('o')) x),
-			       m.entries = (SELECT count(*) FROM
-			                      (SELECT 1 FROM atomiccache.entries('c')
-			                       UNION ALL
-			                       SELECT 1 FROM atomiccache.entries('o')) y)
-			  FROM atomiccache.memory() m}),
-			't|t',
+		my ($used, $linked, $n, $nlinked) = split /\|/,
+		  $node->safe_psql(
+			'postgres', q{
+			SELECT m.used_bytes, (SELECT coalesce(sum(bytes), 0) FROM
+			                        (SELECT bytes FROM atomiccache.entries('c')
+			                         UNION ALL
+			                         SELECT bytes FROM atomiccache.entries('o')) x),
+			       m.entries, (SELECT count(*) FROM
+			                     (SELECT 1 FROM atomiccache.entries('c')
+			                      UNION ALL
+			                      SELECT 1 FROM atomiccache.entries('o')) y)
+			  FROM atomiccache.memory() m});
+		is("$used|$n", "$linked|$nlinked",
 			"$case: bytes and entries in use match the entries linked");
 
 		my $before = $node->safe_psql('postgres',
