@@ -89,6 +89,7 @@ typedef struct AcCallSite
 	uint64		acl_generation; /* ac_local_generation at that check */
 	AcStatRow  *stats;
 	bool		busy;			/* a fill through this call state runs */
+	uint64		no_slot_until;	/* ns: no version slot for us till then */
 	Oid			collation;		/* of the calls it serves (collatable keys) */
 	struct AcCallSite *next;	/* the call state of another collation */
 } AcCallSite;
@@ -229,6 +230,27 @@ key_collation(const AcCacheInfo *info, Oid collation)
 	return OidIsValid(collation) ? collation : DEFAULT_COLLATION_OID;
 }
 
+/*
+ * No slot of the descriptor serves this call's version: ask for one (a
+ * slow path under desc_lock).  When refused (shmem.h, AcCacheDesc), do not
+ * ask again for 100 ms: the calls meanwhile fill uncached at once.
+ */
+static uint64
+version_slot(AcCallSite *cs)
+{
+	AcCacheInfo *info = cs->info;
+	uint64		now = ac_now_ns();
+	uint64		g;
+
+	if (now < cs->no_slot_until)
+		return 0;
+	g = ac_desc_switch(info->desc_idx, (uint64) info->uid, info->variant,
+					   info->ttl_ns, info->fill_order);
+	if (g == 0)
+		cs->no_slot_until = now + 100 * 1000 * 1000;
+	return g;
+}
+
 static Datum
 callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 {
@@ -267,8 +289,9 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * it ends (below), nor takes a version slot from the others.
 	 */
 	call.generation = unlikely(ac_xact_invalidates) ? 0 :
-		ac_desc_generation(info->desc_idx, (uint64) info->uid, info->variant,
-						   info->ttl_ns);
+		ac_desc_find(info->desc_idx, (uint64) info->uid, info->variant);
+	if (unlikely(call.generation == 0) && !ac_xact_invalidates)
+		call.generation = version_slot(cs);
 	ac_key_begin(&cs->key, key_collation(info, fcinfo->fncollation));
 	for (i = 0; i < info->nargs; i++)
 	{
@@ -294,8 +317,10 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * it commits: other sessions keep the definitions in force (and a fill
 	 * of another cache may call the changed one).
 	 */
-	if (unlikely(ac_xact_invalidates || call.generation == 0))
+	if (unlikely(ac_xact_invalidates))
 		result = ac_fill_uncached(&call, &isnull);
+	else if (unlikely(call.generation == 0))
+		result = ac_fill_no_slot(&call, &isnull);
 	else
 		result = ac_get(&call, &cs->key, hash, &isnull);
 	busy_pop(cs);
@@ -565,7 +590,9 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 							   info->name))
 			removed = true;
 	}
-	/* and it frees what can be freed, like every invalidate */
+	if (removed)
+		ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
+	/* like every invalidate, it frees what can be freed */
 	ac_reclaim();
 	PG_RETURN_BOOL(removed);
 }

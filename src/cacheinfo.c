@@ -316,6 +316,9 @@ info_from_def(const AcDefinition *def)
 	{
 		info->fill_strict = ((Form_pg_proc) GETSTRUCT(ptup))->proisstrict;
 		info->fill_version = HeapTupleHeaderGetRawXmin(ptup->t_data);
+		/* a frozen xmin is older than any, and may be 2^31 away */
+		info->fill_order = HeapTupleHeaderXminFrozen(ptup->t_data) ?
+			FrozenTransactionId : info->fill_version;
 		ReleaseSysCache(ptup);
 	}
 	info->variant = ac_key_variant(info->fill_version, info->layout,

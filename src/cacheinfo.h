@@ -37,6 +37,8 @@ typedef struct AcCacheInfo
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
 	uint32		layout;			/* of the key and result types (cacheinfo.c) */
 	uint64		variant;		/* the version of the definition (key.h) */
+	TransactionId fill_order;	/* the fill row's age: its xmin, or
+								 * FrozenTransactionId once frozen */
 	bool		fill_missing;	/* the fill was dropped (triggers off) */
 	bool		collatable;		/* a key argument has a collatable type */
 	int			desc_idx;

@@ -108,50 +108,57 @@ slot_change(AcCacheDesc *d, int s, uint64 variant, uint64 ttl_ns)
  * the cache.  Under desc_lock, look again; then give it a slot:
  *
  *	- a free one;
- *	- else one whose version has an older fill row (its raw xmin precedes
- *	  ours: ours replaced it, and the sessions still on it move to ours as
- *	  they read the change), the oldest if both;
- *	- else (ours is the older one, or only the layout differs) the one
- *	  whose last miss is older, if that was more than a second ago.
+ *	- else one whose version has an older fill row (ours replaced it, and
+ *	  the sessions still on it move to ours as they read the change), the
+ *	  oldest if both;
+ *	- else one whose fill row is not newer than ours (only the layout
+ *	  differs), if nobody used it for a second.
  *
- * The slot's entries become garbage: a refill for whoever still uses that
- * version, never a wrong value.  Otherwise this call fills uncached
- * (returns 0): a session that lags behind two versions in use does not
- * push one out.  So does a call whose info is stale (the descriptor holds
- * another cache).
+ * Rows are ordered by their xmin, a frozen one (AcCacheInfo.fill_order)
+ * being older than any other: xmins of unfrozen rows are within 2^31 of
+ * each other.  The slot's entries become garbage: a refill for whoever
+ * still uses that version, never a wrong value.  Otherwise this call
+ * fills uncached (returns 0): a session that lags behind never pushes a
+ * newer version out, nor one in use.  So does a call whose info is stale
+ * (the descriptor holds another cache).
  */
 #define SWITCH_IDLE_MS	1000
 
 static int
-switch_victim(AcCacheDesc *d, uint64 variant)
+switch_victim(AcCacheDesc *d, TransactionId mine)
 {
-	TransactionId mine = (TransactionId) (variant >> 32);
-	TransactionId fv[2];
-	uint32		idle[2];
-	uint32		now_ms = (uint32) (ac_now_ns() / 1000000);
+	TransactionId fo[2];
+	int32		idle[2];
+	uint32		now_ms;
 	int			s;
 
 	for (s = 0; s < 2; s++)
 	{
-		uint64		v = pg_atomic_read_u64(&d->variant[s]);
-
-		if (v == 0)
+		if (pg_atomic_read_u64(&d->variant[s]) == 0)
 			return s;
-		fv[s] = (TransactionId) (v >> 32);
-		idle[s] = now_ms - pg_atomic_read_u32(&d->used_ms[s]);
+		fo[s] = d->fill_order[s];
 	}
-	if (TransactionIdPrecedes(fv[0], mine) && TransactionIdPrecedes(fv[1], mine))
-		return TransactionIdPrecedes(fv[0], fv[1]) ? 0 : 1;
-	if (TransactionIdPrecedes(fv[0], mine))
+	if (TransactionIdPrecedes(fo[0], mine) && TransactionIdPrecedes(fo[1], mine))
+		return TransactionIdPrecedes(fo[0], fo[1]) ? 0 : 1;
+	if (TransactionIdPrecedes(fo[0], mine))
 		return 0;
-	if (TransactionIdPrecedes(fv[1], mine))
+	if (TransactionIdPrecedes(fo[1], mine))
 		return 1;
+	for (s = 0; s < 2; s++)
+		idle[s] = (int32) pg_atomic_read_u32(&d->used_ms[s]);
+	/* the clock after the use times: a touch meanwhile is not "later" */
+	pg_memory_barrier();
+	now_ms = (uint32) (ac_now_ns() / 1000000);
+	for (s = 0; s < 2; s++)
+		idle[s] = TransactionIdFollows(fo[s], mine) ? -1 :
+			(int32) (now_ms - (uint32) idle[s]);
 	s = idle[0] >= idle[1] ? 0 : 1;
 	return idle[s] >= SWITCH_IDLE_MS ? s : -1;
 }
 
 uint64
-ac_desc_switch(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns)
+ac_desc_switch(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns,
+			   TransactionId fill_order)
 {
 	AcCacheDesc *d = &ac_descs[desc_idx];
 	uint64		g = 0;
@@ -165,9 +172,10 @@ ac_desc_switch(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns)
 				break;
 		if (s == 2)
 		{
-			s = switch_victim(d, variant);
+			s = switch_victim(d, fill_order);
 			if (s >= 0)
 			{
+				d->fill_order[s] = fill_order;
 				slot_change(d, s, variant, ttl_ns);
 				ac_table_garbage_hint(pg_atomic_read_u32(&d->nentries));
 			}
@@ -233,6 +241,7 @@ desc_claim(int idx, Oid dbid, uint64 uid)
 		pg_atomic_write_u64(&d->variant[s], 0);
 		pg_atomic_write_u64(&d->ttl_ns[s], 0);
 		pg_atomic_write_u32(&d->used_ms[s], 0);
+		d->fill_order[s] = InvalidTransactionId;
 	}
 	d->uid = uid;
 	/* the uid before dropped is cleared: a lookup of the old uid sees it */
@@ -316,6 +325,7 @@ ac_desc_index(Oid dbid, uint64 uid)
 	uint32		start = (uint32) (uid ^ (uid >> 32) ^ dbid) % AC_MAX_CACHES;
 	uint32		i;
 	int			attempt;
+	uint32		dropped;
 
 	for (i = 0; i < AC_MAX_CACHES; i++)
 	{
@@ -325,8 +335,10 @@ ac_desc_index(Oid dbid, uint64 uid)
 		if (d == InvalidOid)
 			break;
 		pg_read_barrier();
-		if (d == dbid && ac_descs[idx].uid == uid &&
-			!pg_atomic_read_u32(&ac_descs[idx].dropped))
+		dropped = pg_atomic_read_u32(&ac_descs[idx].dropped);
+		/* partner: desc_claim writes the uid, then clears dropped */
+		pg_read_barrier();
+		if (d == dbid && ac_descs[idx].uid == uid && !dropped)
 			return idx;
 		if (d == dbid && ac_descs[idx].uid == uid)
 		{

@@ -17,7 +17,7 @@
 #include "shmem.h"
 
 extern uint64 ac_desc_switch(int desc_idx, uint64 uid, uint64 variant,
-							 uint64 ttl_ns);
+							 uint64 ttl_ns, TransactionId fill_order);
 
 /*
  * The generation of slot s of a descriptor if it serves a version of cache
@@ -62,20 +62,22 @@ ac_desc_find(int desc_idx, uint64 uid, uint64 variant)
 }
 
 /*
- * The generation a call of cache uid, version variant (TTL ttl_ns) fills
- * and reads: part of every entry, read without a lock.  Gives a slot to
- * this version if none serves it (slow, rare).  Returns 0 if the call
- * must fill uncached: the descriptor holds another cache now (the caller's
- * info is stale), or two other versions are busy.
+ * The generation a call of cache uid, version variant (TTL ttl_ns, fill
+ * row of age fill_order) fills and reads: part of every entry, read
+ * without a lock.  Gives a slot to this version if none serves it (slow,
+ * rare).  Returns 0 if the call must fill uncached: the descriptor holds
+ * another cache now (the caller's info is stale), or the other versions
+ * keep their slots.
  */
 static inline uint64
-ac_desc_generation(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns)
+ac_desc_generation(int desc_idx, uint64 uid, uint64 variant, uint64 ttl_ns,
+				   TransactionId fill_order)
 {
 	uint64		g = ac_desc_find(desc_idx, uid, variant);
 
 	if (likely(g != 0))
 		return g;
-	return ac_desc_switch(desc_idx, uid, variant, ttl_ns);
+	return ac_desc_switch(desc_idx, uid, variant, ttl_ns, fill_order);
 }
 
 typedef enum AcXactEnd

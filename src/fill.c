@@ -367,6 +367,18 @@ ac_fill_uncached(AcFillCall *call, bool *isnull)
 }
 
 /*
+ * A call whose version of the cache has no slot (shmem.h, AcCacheDesc):
+ * a miss, filled and returned uncached, and counted so.
+ */
+Datum
+ac_fill_no_slot(AcFillCall *call, bool *isnull)
+{
+	ac_count(stats_row(call), AC_MISSES, 1);
+	ac_count(stats_row(call), AC_UNCACHED_VALUES, 1);
+	return ac_fill_uncached(call, isnull);
+}
+
+/*
  * One call of ac_get, as its steps see it.
  */
 typedef struct GetCall
@@ -427,7 +439,15 @@ step_hit(GetCall *g, AcEntry *e, uint64 st)
 	ac_read_end();
 	/* a call that missed before was counted then */
 	if (!g->missed)
+	{
+		static uint32 hits;
+
 		ac_count(stats_row(g->call), AC_HITS, 1);
+		/* hits use the version's slot too: say so now and then */
+		if ((++hits & 255) == 0)
+			ac_desc_touch(g->call->desc_idx, g->call->generation,
+						  ac_now_ns());
+	}
 	if (edata)
 		ac_error_throw(edata);
 	return true;
@@ -496,6 +516,8 @@ step_reserve(GetCall *g)
 	dsa_pointer dp;
 
 	count_miss(g);
+	/* its version's slot is in use from now on (AcCacheDesc) */
+	ac_desc_touch(g->call->desc_idx, g->call->generation, ac_now_ns());
 	ac_reclaim();
 	ac_sweep_garbage(8);
 	newe = ac_entry_new(g->hash, g->key->data, g->key->len,
@@ -624,9 +646,10 @@ ac_fill_contains(int desc_idx, uint64 generation, StringInfo key, uint64 hash)
 }
 
 /*
- * invalidate(): remove the key's entry, after the fill in progress if
- * there is one (README.md, Reference).  True if a ready (or failed),
- * unexpired entry was removed; counted as an invalidation of the cache.
+ * invalidate(): remove the key's entry of one generation, after the fill
+ * in progress if there is one (README.md, Reference).  True if a ready
+ * (or failed), unexpired entry was removed (the caller counts the
+ * invalidation).  Ends with a reclaim.
  */
 bool
 ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
@@ -670,8 +693,6 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 		}
 		ac_read_end();
 	}
-	if (removed)
-		ac_count(ac_stat_row(desc_idx), AC_INVALIDATIONS, 1);
 	ac_reclaim();
 	return removed;
 }

@@ -38,6 +38,7 @@ extern void ac_fill_release_all(void);
 extern void ac_fill_release(int min_level);
 extern Datum ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull);
 extern Datum ac_fill_uncached(AcFillCall *call, bool *isnull);
+extern Datum ac_fill_no_slot(AcFillCall *call, bool *isnull);
 extern bool ac_fill_contains(int desc_idx, uint64 generation, StringInfo key,
 							 uint64 hash);
 extern bool ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,

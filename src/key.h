@@ -27,8 +27,8 @@ typedef struct AcTypeInfo
  * The version of a cache's definition that a key belongs to, as this
  * backend's catalog shows it: the raw xmin of the fill's pg_proc row, and
  * a hash of the layout of the key and result types (cacheinfo.c), of the
- * fill's OID and of the TTL.  Never 0 (a raw xmin is at least
- * FrozenTransactionId).  The descriptor maps it to a generation (shmem.h,
+ * fill's OID and of the TTL.  Never 0 (a raw xmin of a pg_proc row is
+ * at least BootstrapTransactionId).  The descriptor maps it to a generation (shmem.h,
  * AcCacheDesc).
  */
 static inline uint64

@@ -106,10 +106,11 @@ typedef struct AcStatRow
  * REPLACE of the fill (or an ALTER TYPE) the backends that have not yet
  * read the change keep filling keys of the old version, which the others
  * must never see, while those see the new one: each version has its
- * slot, and its own entries.  A third version takes the slot that missed
- * least recently, if that was more than a second ago (ac_desc_switch,
- * under desc_lock); its entries become garbage.  Else the third version's
- * calls fill uncached: two busy versions never push each other out.  The
+ * slot, and its own entries.  A third version takes the slot of an older
+ * fill row, or else one not newer that nobody used for a second
+ * (ac_desc_switch, under desc_lock); its entries become garbage.  Else the
+ * third version's calls fill uncached: a lagging session never pushes out
+ * a newer version, nor one in use.  The
  * version includes the TTL (key.h, ac_key_variant), and ttl_ns[s] is set
  * with variant[s]: an entry expires by the TTL of its own version.
  *
@@ -141,7 +142,8 @@ typedef struct AcCacheDesc
 	pg_atomic_uint64 variant[2];	/* 0: the slot serves no version yet */
 	pg_atomic_uint64 ttl_ns[2]; /* the TTL of that version, 0: none */
 	/* above: what a hit reads, one cache line; below: written by misses */
-	pg_atomic_uint32 used_ms[2];	/* a slot's last miss, coarse (ac_desc_touch) */
+	pg_atomic_uint32 used_ms[2];	/* a slot's last use, coarse (ac_desc_touch) */
+	TransactionId fill_order[2];	/* its fill row's age (desc_lock) */
 	pg_atomic_uint32 dropped;
 	pg_atomic_uint64 fill_time_max_us;
 	AcStatRow	shared_row;

@@ -905,12 +905,19 @@ ac_entry_expiry(AcEntry *entry, uint64 st, uint64 now)
 	uint64		filled_at;
 
 	if (ttl == 0)
-		return 0;
+	{
+		/* read after the TTL: if the slot kept its version, the TTL is its */
+		pg_read_barrier();
+		return ac_desc_generation_current(entry->desc_idx, entry->generation) ? 0 : 1;
+	}
 	filled_at = entry->life.filled_at;
 	/* partner: the CAS to REMOVED, before the link is written */
 	pg_read_barrier();
 	if (pg_atomic_read_u64(&entry->state) != st)
 		return -1;
+	/* a TTL read after its slot changed hands is another version's */
+	if (!ac_desc_generation_current(entry->desc_idx, entry->generation))
+		return 1;				/* garbage, as good as expired */
 	return now > filled_at + ttl ? 1 : 0;
 }
 
