@@ -77,6 +77,33 @@ SELECT pg_sleep(0.2);
 SELECT atomiccache.drop_cache('insp_huge');
 DROP FUNCTION insp_huge_fill(int);
 
+-- what an entry takes (README, Design: "An entry in 64 bytes"): an int ->
+-- int entry is 64 bytes; a text key has an image of its collation, a
+-- NULL flag, a 4-byte length and its bytes (9 + n), the entry is MAXALIGNed,
+-- and a text value adds its own bytes; a key image of 65,535 bytes or
+-- more (n >= 65,526) is stored after its 4-byte length, and works as any
+-- other (hit, contains, invalidate)
+CREATE FUNCTION insp_ii_fill(k int) RETURNS int LANGUAGE sql AS 'SELECT k + 1';
+SELECT atomiccache.create_cache('insp_ii', 'insp_ii_fill(int)');
+SELECT insp_ii(41) AS filled;
+SELECT key, bytes FROM atomiccache.entries('insp_ii');
+CREATE FUNCTION insp_tt_fill(k text) RETURNS text LANGUAGE sql AS 'SELECT length(k)::text';
+SELECT atomiccache.create_cache('insp_tt', 'insp_tt_fill(text)');
+SELECT insp_tt('abc') AS short, insp_tt(repeat('k', 65525)) AS below,
+       insp_tt(repeat('k', 65526)) AS at, insp_tt(repeat('k', 100000)) AS above;
+SELECT length(key) AS key_len, bytes FROM atomiccache.entries('insp_tt') ORDER BY 1;
+SELECT insp_tt(repeat('k', 100000)) AS hit,
+       atomiccache.contains('insp_tt', repeat('k', 100000)) AS contained,
+       atomiccache.contains('insp_tt', repeat('k', 99999) || 'j') AS other_not;
+SELECT hits, misses FROM atomiccache.caches WHERE name = 'insp_tt';
+SELECT atomiccache.invalidate('insp_tt', repeat('k', 100000)) AS invalidated,
+       atomiccache.contains('insp_tt', repeat('k', 100000)) AS gone,
+       atomiccache.contains('insp_tt', repeat('k', 65526)) AS other_kept;
+SELECT atomiccache.drop_cache('insp_ii');
+SELECT atomiccache.drop_cache('insp_tt');
+DROP FUNCTION insp_ii_fill(int);
+DROP FUNCTION insp_tt_fill(text);
+
 SELECT atomiccache.drop_cache('insp');
 SELECT atomiccache.drop_cache('insp2');
 DROP FUNCTION insp_fill(int);

@@ -412,7 +412,7 @@ static bool
 step_hit(GetCall *g, AcEntry *e, uint64 st)
 {
 	ErrorData  *edata = NULL;
-	int			expiry = ac_entry_expiry(e, st, ac_now_ns());
+	int			expiry = ac_entry_expiry(e, st);
 
 	if (expiry < 0)
 	{
@@ -638,7 +638,7 @@ ac_fill_contains(int desc_idx, uint64 generation, StringInfo key, uint64 hash)
 
 		pg_read_barrier();
 		if ((AC_STATE(st) == AC_READY || AC_STATE(st) == AC_FAILED) &&
-			ac_entry_expiry(e, st, ac_now_ns()) == 0)
+			ac_entry_expiry(e, st) == 0)
 			result = true;
 	}
 	ac_read_end();

@@ -35,7 +35,6 @@ typedef struct ScanSums
 {
 	uint64	   *entries;
 	uint64	   *bytes;
-	uint64		now;
 } ScanSums;
 
 static void
@@ -51,7 +50,7 @@ scan_one(AcEntry *e, uint64 st, void *arg)
 	 * more, or the slot's previous cache (see AcCacheDesc): garbage.
 	 */
 	if (!ac_desc_generation_current(e->desc_idx, e->generation) ||
-		ac_entry_expiry(e, st, sums->now) != 0)
+		ac_entry_expiry(e, st) != 0)
 		return;					/* expired, or removed meanwhile */
 	sums->entries[e->desc_idx]++;
 	sums->bytes[e->desc_idx] += ac_entry_size(ac_entry_keylen(e)) + e->value_len;
@@ -75,7 +74,6 @@ atomiccache_stats(PG_FUNCTION_ARGS)
 
 	sums.entries = palloc0(sizeof(uint64) * AC_MAX_CACHES);
 	sums.bytes = palloc0(sizeof(uint64) * AC_MAX_CACHES);
-	sums.now = ac_now_ns();
 	ac_table_scan(scan_one, &sums);
 
 	LWLockAcquire(&ac_shared->desc_lock, LW_SHARED);

@@ -893,35 +893,6 @@ ac_entry_expired(AcEntry *entry, uint64 now)
 }
 
 /*
- * Has this entry expired, whose state word the caller loaded as st (READY
- * or FAILED, then a read barrier)?  1 or 0; -1 if it was removed
- * meanwhile: its fill time may have been its retire link (table.h), and
- * the caller looks again.
- */
-int
-ac_entry_expiry(AcEntry *entry, uint64 st, uint64 now)
-{
-	uint64		ttl = ac_desc_ttl(entry->desc_idx, entry->generation);
-	uint64		filled_at;
-
-	if (ttl == 0)
-	{
-		/* read after the TTL: if the slot kept its version, the TTL is its */
-		pg_read_barrier();
-		return ac_desc_generation_current(entry->desc_idx, entry->generation) ? 0 : 1;
-	}
-	filled_at = entry->life.filled_at;
-	/* partner: the CAS to REMOVED, before the link is written */
-	pg_read_barrier();
-	if (pg_atomic_read_u64(&entry->state) != st)
-		return -1;
-	/* a TTL read after its slot changed hands is another version's */
-	if (!ac_desc_generation_current(entry->desc_idx, entry->generation))
-		return 1;				/* garbage, as good as expired */
-	return now > filled_at + ttl ? 1 : 0;
-}
-
-/*
  * Free the entries of a retire list, but the pinned ones, which go on the
  * list of epoch "now".  Caller holds reclaim_lock.  May ERROR (in
  * dsa_free, before it frees anything): then the rest goes on that list

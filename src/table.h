@@ -170,7 +170,37 @@ extern bool ac_entry_abandon(AcEntry *entry, uint64 expected);
 extern bool ac_entry_takeover(AcEntry *entry, uint64 expected);
 extern ConditionVariable *ac_entry_cv(AcEntry *entry);
 extern bool ac_entry_expired(AcEntry *entry, uint64 now);
-extern int	ac_entry_expiry(AcEntry *entry, uint64 st, uint64 now);
+
+/*
+ * Has this entry expired, whose state word the caller loaded as st (READY
+ * or FAILED, then a read barrier), now?  1 or 0; -1 if it was removed
+ * meanwhile: its fill time may have been its retire link (above), and the
+ * caller looks again.  An entry whose version's slot changed hands is
+ * garbage, as good as expired (the TTL read is another version's).
+ * Inline: every hit asks.
+ */
+static inline int
+ac_entry_expiry(AcEntry *entry, uint64 st)
+{
+	uint64		ttl = ac_desc_ttl(entry->desc_idx, entry->generation);
+	uint64		filled_at;
+
+	if (ttl == 0)
+	{
+		/* read after the TTL: if the slot kept its version, the TTL is its */
+		pg_read_barrier();
+		return ac_desc_generation_current(entry->desc_idx, entry->generation) ? 0 : 1;
+	}
+	filled_at = entry->life.filled_at;
+	/* partner: the CAS to REMOVED, before the link is written */
+	pg_read_barrier();
+	if (pg_atomic_read_u64(&entry->state) != st)
+		return -1;
+	if (!ac_desc_generation_current(entry->desc_idx, entry->generation))
+		return 1;
+	/* the clock only for a cache with a TTL */
+	return ac_now_ns() > filled_at + ttl ? 1 : 0;
+}
 extern void ac_reclaim(void);
 
 typedef void (*AcScanFn) (AcEntry *entry, uint64 state, void *arg);
