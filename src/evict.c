@@ -23,7 +23,7 @@
  *	  (its second chance); one whose bit is clear is evicted;
  *	- PENDING entries are never touched: their filler and waiters own them.
  * A hit sets the reference bit only when it is clear, so a warm entry
- * costs no shared write per hit.
+ * costs no shared write per hit (fill.c says what else a hit may write).
  *
  * Evicting is a remove (CAS to REMOVED, unlink under the partition lock,
  * retire) followed by reclamation: readers of other entries never wait,

@@ -8,7 +8,9 @@
  *
  *	READY/FAILED, fresh  -> copy the value out (or raise the error): a hit,
  *							with no lock and no shared write but the CLOCK
- *							reference bit when it is clear;
+ *							reference bit when it is clear (and, every
+ *							256th hit, the version's use time, at most
+ *							ten times a second: ac_desc_touch);
  *	READY/FAILED, expired -> remove it and look again;
  *	PENDING (another)	 -> pin it, sleep until it is done, and return what
  *							its filler published;
