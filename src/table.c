@@ -516,11 +516,19 @@ ac_entry_init(dsa_pointer dp, uint64 hash, const char *key, uint32 keylen,
 	return e;
 }
 
+/*
+ * Free an entry and its value.  Each free is recorded before the next can
+ * ERROR (dsa_free mapping a segment), so an entry whose own free failed
+ * can be freed again later without freeing its value twice.
+ */
 static void
 entry_free(dsa_pointer dp, AcEntry *e)
 {
 	if (e->value_len > 0)
+	{
 		ac_mem_free(e->value.dp, e->value_len);
+		e->value_len = 0;
+	}
 	ac_mem_free(dp, ac_entry_size(ac_entry_keylen(e)));
 }
 
@@ -914,15 +922,7 @@ free_retired(int which, uint64 now)
 			dsa_pointer next = e->life.retire_next;
 
 			if (pg_atomic_read_u32(&e->refcount) == 0)
-			{
-				/* each free done is recorded before the next can fail */
-				if (e->value_len > 0)
-				{
-					ac_mem_free(e->value.dp, e->value_len);
-					e->value_len = 0;
-				}
-				ac_mem_free(dp, ac_entry_size(ac_entry_keylen(e)));
-			}
+				entry_free(dp, e);
 			else
 				push_one(keep, dp, &e->life.retire_next);
 			list = next;

@@ -31,6 +31,8 @@ set -euo pipefail
 
 # shellcheck source=test/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
+# shellcheck source=test/bench/cpu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
 
 runs=${1:-5}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || ac_die "usage: bash test/bench/run.sh [RUNS]"
@@ -109,21 +111,6 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 ac_log "3. backend CPU per statement: pgbench -M prepared, 1 client, 100,000 statements"
-# the CPU of exited children of the postmaster, in clock ticks
-children_ticks() {
-    awk '{ print $16 + $17 }' "/proc/$(head -n 1 "$AC_PGDATA/postmaster.pid")/stat"
-}
-# wait until no client backend but ours is left (the pgbench backend has
-# exited and been reaped, so its times are in the postmaster's)
-wait_backends_gone() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [[ $(ac_psql -At -c "SELECT count(*) FROM pg_stat_activity
-            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0 ]] && break
-        sleep 0.1
-    done
-    sleep 0.3
-}
 hz=$(getconf CLK_TCK)
 for ((r = 1; r <= runs; r++)); do
     for v in abs sqc; do

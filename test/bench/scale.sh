@@ -35,6 +35,8 @@ set -euo pipefail
 
 # shellcheck source=test/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
+# shellcheck source=test/bench/cpu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
 
 max=${1:-4000000}
 [[ $max =~ ^[1-9][0-9]*$ ]] || ac_die "usage: bash test/bench/scale.sh [MAX_ENTRIES]"
@@ -77,21 +79,6 @@ CREATE TABLE scale (entries bigint, hot_total_ns float8, hot_ns float8,
 SQL
 sleep 1
 
-# the CPU of exited children of the postmaster, in clock ticks
-children_ticks() {
-    awk '{ print $16 + $17 }' "/proc/$(head -n 1 "$AC_PGDATA/postmaster.pid")/stat"
-}
-# wait until no client backend but ours is left (the pgbench backend has
-# exited and been reaped, so its times are in the postmaster's)
-wait_backends_gone() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        [[ $(ac_psql -At -c "SELECT count(*) FROM pg_stat_activity
-            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0 ]] && break
-        sleep 0.1
-    done
-    sleep 0.3
-}
 cpu_note=
 statement_cpu() {
     local v r t0 t1 hz

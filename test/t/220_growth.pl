@@ -25,20 +25,18 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run ();
+use FindBin;
+use lib $FindBin::RealBin;
+use AtomicCacheTest;
 use Time::HiRes ();
 
 my $seconds = $ENV{AC_GROWTH_SECONDS} // 24;
 my $small = 4 * 1024 * 1024;
 my $big = 256 * 1024 * 1024;
 
-my $node = PostgreSQL::Test::Cluster->new('growth');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"max_connections = 40\natomiccache.memory_limit = '4MB'\n");
-$node->start;
+my $node = ac_new_node('growth', conf => "atomiccache.memory_limit = '4MB'\n");
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION atomiccache;
 	CREATE FUNCTION f(k bigint) RETURNS bigint LANGUAGE sql IMMUTABLE
 		AS $$ SELECT k * 7 + 1 $$;
 	SELECT atomiccache.create_cache('c', 'f(bigint)');
