@@ -36,7 +36,7 @@ set -euo pipefail
 # shellcheck source=test/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
 # shellcheck source=test/bench/cpu.sh
-source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
+source "$AC_ROOT/test/bench/cpu.sh"
 
 max=${1:-4000000}
 [[ $max =~ ^[1-9][0-9]*$ ]] || ac_die "usage: bash test/bench/scale.sh [MAX_ENTRIES]"
