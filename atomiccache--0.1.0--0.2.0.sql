@@ -3,17 +3,44 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION atomiccache UPDATE TO '0.2.0'" to load this file. \quit
 
+-- create_cache and memoize take per_role (keys that include the calling
+-- role); entries() shows the role of each entry.
+DROP FUNCTION atomiccache.create_cache(text, regprocedure, interval);
+DROP FUNCTION atomiccache.memoize(regprocedure, interval);
+DROP FUNCTION atomiccache.entries(text);
+
+CREATE FUNCTION atomiccache.create_cache(name text, fill regprocedure,
+                                         ttl interval DEFAULT NULL,
+                                         per_role boolean DEFAULT false)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_create_cache'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.memoize(fn regprocedure, ttl interval DEFAULT NULL,
+                                    per_role boolean DEFAULT false)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'atomiccache_memoize'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION atomiccache.entries(cache text)
+RETURNS TABLE (key text, state text, bytes bigint,
+               filled_at timestamptz, expires_at timestamptz, role regrole)
+AS 'MODULE_PATHNAME', 'atomiccache_entries'
+LANGUAGE C VOLATILE;
+
 -- Fill functions and memoized functions named as DROP FUNCTION names them:
 -- 'f(integer)', or 'f' alone when only one function has that name.  A
 -- string literal goes to these (text is the preferred type of an untyped
 -- literal); a regprocedure value to the originals.
 CREATE FUNCTION atomiccache.create_cache(name text, fill text,
-                                         ttl interval DEFAULT NULL)
+                                         ttl interval DEFAULT NULL,
+                                         per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_create_cache_named'
 LANGUAGE C VOLATILE;
 
-CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL)
+CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL,
+                                    per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_memoize_named'
 LANGUAGE C VOLATILE;
@@ -90,15 +117,15 @@ REVOKE ALL ON FUNCTION atomiccache._forget_database() FROM PUBLIC;
 
 COMMENT ON SCHEMA atomiccache IS
     'atomiccache: cross-session result caches in shared memory';
-COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
+COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval, boolean) IS
     'Create a cache filled by a function, and its accessor function';
-COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
+COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval, boolean) IS
     'Create a cache filled by a function named as DROP FUNCTION names it, and its accessor function';
 COMMENT ON FUNCTION atomiccache.drop_cache(text) IS
     'Drop a cache, its accessor and its entries';
-COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval) IS
+COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval, boolean) IS
     'Make a function go through a cache of its own (same name and OID); returns its original body';
-COMMENT ON FUNCTION atomiccache.memoize(text, interval) IS
+COMMENT ON FUNCTION atomiccache.memoize(text, interval, boolean) IS
     'Make a function named as DROP FUNCTION names it go through a cache of its own; returns its original body';
 COMMENT ON FUNCTION atomiccache.unmemoize(regprocedure) IS
     'Give a memoized function its original body back and drop its cache';
@@ -122,8 +149,6 @@ COMMENT ON FUNCTION atomiccache.reset_stats(text) IS
     'Zero the counters of a cache, or of every cache the caller owns';
 COMMENT ON FUNCTION atomiccache._stats() IS
     'The figures of the caches of this database (behind the view caches)';
-COMMENT ON VIEW atomiccache.caches IS
-    'One row per cache of this database: definition, entries, bytes and counters';
 COMMENT ON FUNCTION atomiccache.memory() IS
     'The shared memory of all caches of the server';
 COMMENT ON FUNCTION atomiccache.entries(text) IS
@@ -154,7 +179,8 @@ COMMENT ON TYPE atomiccache.cache IS
 
 CREATE FUNCTION atomiccache._caches(
     OUT name text, OUT accessor regprocedure, OUT fill regprocedure,
-    OUT ttl interval, OUT uid bigint, OUT memoized boolean)
+    OUT ttl interval, OUT uid bigint, OUT memoized boolean,
+    OUT per_role boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'atomiccache_caches'
 LANGUAGE C STABLE STRICT;
@@ -168,8 +194,10 @@ LANGUAGE C;
 SELECT atomiccache._migrate_registry();
 DROP FUNCTION atomiccache._migrate_registry();
 
-CREATE OR REPLACE VIEW atomiccache.caches AS
-SELECT r.name, r.accessor, r.fill, r.ttl,
+-- per_role comes after ttl: a new view (CREATE OR REPLACE only appends)
+DROP VIEW atomiccache.caches;
+CREATE VIEW atomiccache.caches AS
+SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
        coalesce(s.entries, 0) AS entries,
        coalesce(s.bytes, 0) AS bytes,
        coalesce(s.hits, 0) AS hits,
@@ -185,6 +213,9 @@ SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.fill_time_max, 0) AS fill_time_max_ms
   FROM atomiccache._caches() r
   LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
+GRANT SELECT ON atomiccache.caches TO PUBLIC;
+COMMENT ON VIEW atomiccache.caches IS
+    'One row per cache of this database: definition, entries, bytes and counters';
 
 ALTER EXTENSION atomiccache DROP TABLE atomiccache.registry;
 DROP TABLE atomiccache.registry;

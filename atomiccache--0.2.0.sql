@@ -13,13 +13,15 @@ GRANT USAGE ON SCHEMA atomiccache TO PUBLIC;
 -- takes), whose SQL-standard body names the accessor and the fill
 -- function (so that both depend on it, and pg_dump restores it):
 --   atomiccache.squares(atomiccache.cache, OUT accessor regprocedure,
---       OUT fill regprocedure, OUT ttl interval, OUT memoized boolean)
+--       OUT fill regprocedure, OUT ttl interval, OUT memoized boolean
+--       [, OUT per_role boolean])
 -- Only create_cache and memoize make them; drop_cache and unmemoize drop
 -- them.
 CREATE TYPE atomiccache.cache AS ();
 
 CREATE FUNCTION atomiccache.create_cache(name text, fill regprocedure,
-                                         ttl interval DEFAULT NULL)
+                                         ttl interval DEFAULT NULL,
+                                         per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_create_cache'
 LANGUAGE C VOLATILE;
@@ -29,7 +31,8 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'atomiccache_drop_cache'
 LANGUAGE C VOLATILE;
 
-CREATE FUNCTION atomiccache.memoize(fn regprocedure, ttl interval DEFAULT NULL)
+CREATE FUNCTION atomiccache.memoize(fn regprocedure, ttl interval DEFAULT NULL,
+                                    per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_memoize'
 LANGUAGE C VOLATILE;
@@ -94,13 +97,14 @@ LANGUAGE C VOLATILE STRICT;
 -- The definitions of the caches of this database, read from the catalog.
 CREATE FUNCTION atomiccache._caches(
     OUT name text, OUT accessor regprocedure, OUT fill regprocedure,
-    OUT ttl interval, OUT uid bigint, OUT memoized boolean)
+    OUT ttl interval, OUT uid bigint, OUT memoized boolean,
+    OUT per_role boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'atomiccache_caches'
 LANGUAGE C STABLE STRICT;
 
 CREATE VIEW atomiccache.caches AS
-SELECT r.name, r.accessor, r.fill, r.ttl,
+SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
        coalesce(s.entries, 0) AS entries,
        coalesce(s.bytes, 0) AS bytes,
        coalesce(s.hits, 0) AS hits,
@@ -130,7 +134,7 @@ LANGUAGE C VOLATILE;
 -- pg_read_all_stats).
 CREATE FUNCTION atomiccache.entries(cache text)
 RETURNS TABLE (key text, state text, bytes bigint,
-               filled_at timestamptz, expires_at timestamptz)
+               filled_at timestamptz, expires_at timestamptz, role regrole)
 AS 'MODULE_PATHNAME', 'atomiccache_entries'
 LANGUAGE C VOLATILE;
 
@@ -150,12 +154,14 @@ CREATE EVENT TRIGGER atomiccache_sql_drop ON sql_drop
 -- string literal goes to these (text is the preferred type of an untyped
 -- literal); a regprocedure value to the originals.
 CREATE FUNCTION atomiccache.create_cache(name text, fill text,
-                                         ttl interval DEFAULT NULL)
+                                         ttl interval DEFAULT NULL,
+                                         per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_create_cache_named'
 LANGUAGE C VOLATILE;
 
-CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL)
+CREATE FUNCTION atomiccache.memoize(fn text, ttl interval DEFAULT NULL,
+                                    per_role boolean DEFAULT false)
 RETURNS regprocedure
 AS 'MODULE_PATHNAME', 'atomiccache_memoize_named'
 LANGUAGE C VOLATILE;
@@ -226,15 +232,15 @@ COMMENT ON SCHEMA atomiccache IS
     'atomiccache: cross-session result caches in shared memory';
 COMMENT ON TYPE atomiccache.cache IS
     'The argument type of the definition functions of caches (one per cache, in this schema)';
-COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) IS
+COMMENT ON FUNCTION atomiccache.create_cache(text, regprocedure, interval, boolean) IS
     'Create a cache filled by a function, and its accessor function';
-COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval) IS
+COMMENT ON FUNCTION atomiccache.create_cache(text, text, interval, boolean) IS
     'Create a cache filled by a function named as DROP FUNCTION names it, and its accessor function';
 COMMENT ON FUNCTION atomiccache.drop_cache(text) IS
     'Drop a cache, its accessor and its entries';
-COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval) IS
+COMMENT ON FUNCTION atomiccache.memoize(regprocedure, interval, boolean) IS
     'Make a function go through a cache of its own (same name and OID); returns its original body';
-COMMENT ON FUNCTION atomiccache.memoize(text, interval) IS
+COMMENT ON FUNCTION atomiccache.memoize(text, interval, boolean) IS
     'Make a function named as DROP FUNCTION names it go through a cache of its own; returns its original body';
 COMMENT ON FUNCTION atomiccache.unmemoize(regprocedure) IS
     'Give a memoized function its original body back and drop its cache';

@@ -28,8 +28,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
@@ -231,6 +235,17 @@ key_collation(const AcCacheInfo *info, Oid collation)
 }
 
 /*
+ * The role a key has: for a per_role cache, the role the fill runs as,
+ * current_user (after SET ROLE, and the owner inside a SECURITY DEFINER
+ * function), which GetUserId() gives.
+ */
+static inline Oid
+key_role(const AcCacheInfo *info)
+{
+	return info->per_role ? GetUserId() : InvalidOid;
+}
+
+/*
  * No slot of the descriptor serves this call's version: ask for one (a
  * slow path under desc_lock).  When refused (shmem.h, AcCacheDesc), do not
  * ask again for 100 ms: the calls meanwhile fill uncached at once.
@@ -292,7 +307,8 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 		ac_desc_find(info->desc_idx, (uint64) info->uid, info->variant);
 	if (unlikely(call.generation == 0) && !ac_xact_invalidates)
 		call.generation = version_slot(cs);
-	ac_key_begin(&cs->key, key_collation(info, fcinfo->fncollation));
+	ac_key_begin(&cs->key, key_role(info),
+				 key_collation(info, fcinfo->fncollation));
 	for (i = 0; i < info->nargs; i++)
 	{
 		ac_key_add(&cs->key, &info->args[i], fcinfo->args[i].value,
@@ -522,7 +538,7 @@ key_from_any(AcCacheInfo *info, FunctionCallInfo fcinfo, int first,
 							   info->name, info->nargs, nkeys)));
 
 	/* the collation of this call: 'A' COLLATE "C" names another key */
-	ac_key_begin(key, key_collation(info, PG_GET_COLLATION()));
+	ac_key_begin(key, key_role(info), key_collation(info, PG_GET_COLLATION()));
 	for (i = 0; i < nkeys; i++)
 	{
 		Datum		v = coerce_key_arg(info, i, types[i], values[i], nulls[i]);
@@ -562,17 +578,32 @@ atomiccache_contains(PG_FUNCTION_ARGS)
 												generation)));
 }
 
-Datum
-atomiccache_invalidate(PG_FUNCTION_ARGS)
+/*
+ * The roles of the cluster, for invalidate() of a per_role cache.  A
+ * heap scan of pg_authid (a shared catalog, small), as of the catalog
+ * snapshot.
+ */
+static List *
+all_roles(void)
 {
-	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
-	StringInfoData key;
+	Relation	rel = table_open(AuthIdRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *roles = NIL;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		roles = lappend_oid(roles, ((Form_pg_authid) GETSTRUCT(tup))->oid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return roles;
+}
+
+/* Remove the entry of one key image in every version a slot serves. */
+static bool
+invalidate_key(AcCacheInfo *info, StringInfo key)
+{
 	bool		removed = false;
 	int			s;
-
-	ac_check_owner(info);
-	initStringInfo(&key);
-	key_from_any(info, fcinfo, 1, &key);
 
 	/*
 	 * The key's entry in every version of the cache that a slot serves: the
@@ -585,10 +616,42 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 											  (uint64) info->uid, &variant);
 
 		if (generation != 0 &&
-			ac_fill_invalidate(info->desc_idx, generation, &key,
-							   ac_key_hash(&key, info->desc_idx, generation),
+			ac_fill_invalidate(info->desc_idx, generation, key,
+							   ac_key_hash(key, info->desc_idx, generation),
 							   info->name))
 			removed = true;
+	}
+	return removed;
+}
+
+Datum
+atomiccache_invalidate(PG_FUNCTION_ARGS)
+{
+	AcCacheInfo *info = ac_info_by_name(text_arg(fcinfo, 0, "cache name"));
+	StringInfoData key;
+	bool		removed = false;
+
+	ac_check_owner(info);
+	initStringInfo(&key);
+	key_from_any(info, fcinfo, 1, &key);
+	if (!info->per_role)
+		removed = invalidate_key(info, &key);
+	else
+	{
+		ListCell   *lc;
+
+		/*
+		 * The data behind the key changed for every role (README.md,
+		 * Semantics, "Keys per role"): the entry of each role goes, one
+		 * lookup a role of the cluster.
+		 */
+		foreach(lc, all_roles())
+		{
+			CHECK_FOR_INTERRUPTS();
+			ac_key_set_role(&key, lfirst_oid(lc));
+			if (invalidate_key(info, &key))
+				removed = true;
+		}
 	}
 	if (removed)
 		ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
@@ -621,6 +684,19 @@ static Interval *
 ttl_arg(FunctionCallInfo fcinfo, int n)
 {
 	return PG_ARGISNULL(n) ? NULL : PG_GETARG_INTERVAL_P(n);
+}
+
+/* per_role, which the functions of 0.1.0 (during an update) do not pass */
+static bool
+per_role_arg(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_NARGS() <= n)
+		return false;
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("per_role must not be NULL")));
+	return PG_GETARG_BOOL(n);
 }
 
 /*
@@ -684,7 +760,8 @@ create_cache(FunctionCallInfo fcinfo, bool named)
 				 errmsg("cache name must not be empty")));
 	PreventCommandDuringRecovery("atomiccache.create_cache()");
 	fill = function_arg(fcinfo, 1, named, "fill function");
-	PG_RETURN_OID(ac_create_cache(name, fill, ttl_arg(fcinfo, 2)));
+	PG_RETURN_OID(ac_create_cache(name, fill, ttl_arg(fcinfo, 2),
+								  per_role_arg(fcinfo, 3)));
 }
 
 Datum
@@ -714,7 +791,7 @@ memoize(FunctionCallInfo fcinfo, bool named)
 
 	PreventCommandDuringRecovery("atomiccache.memoize()");
 	fn = function_arg(fcinfo, 0, named, "function");
-	PG_RETURN_OID(ac_memoize(fn, ttl_arg(fcinfo, 1)));
+	PG_RETURN_OID(ac_memoize(fn, ttl_arg(fcinfo, 1), per_role_arg(fcinfo, 2)));
 }
 
 Datum

@@ -267,6 +267,7 @@ info_from_def(const AcDefinition *def)
 	info->fill = def->fill;
 	info->ttl_ns = def->has_ttl ? ac_ttl_ns(unconstify(Interval *, &def->ttl)) : 0;
 	info->memoized = def->memoized;
+	info->per_role = def->per_role;
 
 	/* the key and result types are the accessor's */
 	ptup = SearchSysCache1(PROCOID, ObjectIdGetDatum(info->accessor));

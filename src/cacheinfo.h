@@ -33,6 +33,7 @@ typedef struct AcCacheInfo
 	Oid			owner;
 	uint64		ttl_ns;			/* 0: never expires */
 	bool		memoized;
+	bool		per_role;		/* keys include the calling role (key.h) */
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
 	uint32		layout;			/* of the key and result types (cacheinfo.c) */

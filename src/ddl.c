@@ -424,7 +424,7 @@ procdef_create(const ProcDef *d, bool replace)
 }
 
 Oid
-ac_create_cache(const char *name, Oid fill, Interval *ttl)
+ac_create_cache(const char *name, Oid fill, Interval *ttl, bool per_role)
 {
 	HeapTuple	ptup;
 	Form_pg_proc p;
@@ -479,7 +479,8 @@ ac_create_cache(const char *name, Oid fill, Interval *ttl)
 	ac_accessor_depends_on_extension(addr.objectId);
 	CommandCounterIncrement();
 
-	defoid = ac_registry_create(name, addr.objectId, fill, ttl, false, GetUserId());
+	defoid = ac_registry_create(name, addr.objectId, fill, ttl, false, per_role,
+								GetUserId());
 	ac_desc_start_empty(defoid);
 	ac_desc_created((int64) defoid);
 	ac_desc_bump_ddl();
@@ -712,7 +713,7 @@ memoized_cache_name(Form_pg_proc p)
 }
 
 Oid
-ac_memoize(Oid fn, Interval *ttl)
+ac_memoize(Oid fn, Interval *ttl, bool per_role)
 {
 	HeapTuple	ptup;
 	Form_pg_proc p;
@@ -754,7 +755,7 @@ ac_memoize(Oid fn, Interval *ttl)
 	CommandCounterIncrement();
 
 	defoid = ac_registry_create(cachename, fn, fill.objectId, ttl, true,
-								p->proowner);
+								per_role, p->proowner);
 	ac_desc_start_empty(defoid);
 	ac_desc_created((int64) defoid);
 	ac_desc_bump_ddl();

@@ -14,9 +14,10 @@
 
 #include "cacheinfo.h"
 
-extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl);
+extern Oid	ac_create_cache(const char *name, Oid fill, Interval *ttl,
+							bool per_role);
 extern void ac_drop_cache(const char *name);
-extern Oid	ac_memoize(Oid fn, Interval *ttl);
+extern Oid	ac_memoize(Oid fn, Interval *ttl, bool per_role);
 extern void ac_unmemoize(Oid fn);
 
 /* for the event triggers (events.c) and the update (migrate.c) */

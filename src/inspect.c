@@ -235,8 +235,8 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	foreach(lc, es.found)
 	{
 		EntryCopy  *c = lfirst(lc);
-		Datum		values[5];
-		bool		nulls[5];
+		Datum		values[6];
+		bool		nulls[6];
 		const char *state;
 
 		memset(nulls, 0, sizeof(nulls));
@@ -261,11 +261,13 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 		/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
 		if (info->nargs == 1 &&
 			ac_key_first_is_null(c->key, c->keylen,
-								 ac_key_header_len(info->collatable)))
+								 ac_key_header_len(info->per_role,
+												   info->collatable)))
 			nulls[0] = true;
 		else
 			values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
-														   ac_key_header_len(info->collatable),
+														   ac_key_header_len(info->per_role,
+																			 info->collatable),
 														   info->args, info->nargs));
 		values[1] = CStringGetTextDatum(state);
 		values[2] = Int64GetDatum((int64) c->bytes);
@@ -277,6 +279,11 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 			values[4] = mono_to_timestamp(c->expires_at, es.now, now_wall);
 		else
 			nulls[4] = true;
+		/* role: a column the 0.1.0 function (during an update) lacks */
+		if (info->per_role && c->keylen >= sizeof(Oid))
+			values[5] = ObjectIdGetDatum(ac_key_role(c->key));
+		else
+			nulls[5] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -298,8 +305,8 @@ atomiccache_caches(PG_FUNCTION_ARGS)
 	foreach(lc, ac_registry_all())
 	{
 		AcDefinition *def = lfirst(lc);
-		Datum		values[6];
-		bool		nulls[6];
+		Datum		values[7];
+		bool		nulls[7];
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = CStringGetTextDatum(NameStr(def->name));
@@ -309,6 +316,8 @@ atomiccache_caches(PG_FUNCTION_ARGS)
 		nulls[3] = !def->has_ttl;
 		values[4] = Int64GetDatum((int64) def->oid);
 		values[5] = BoolGetDatum(def->memoized);
+		/* per_role: a column the 0.1.0 function (during an update) lacks */
+		values[6] = BoolGetDatum(def->per_role);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -4,9 +4,11 @@
  *	  Key images of atomiccache: the arguments of a call as bytes, and
  *	  their hash.  Pure values: nothing here touches shared memory.
  *
- * A key image is the binary form of a cache key: the collation of the
- * call when a key argument has a collatable type (the fill may answer 'I'
- * differently under two collations), then each
+ * A key image is the binary form of a cache key: the calling role
+ * (current_user) for a per_role cache (its fill runs as that role, under
+ * its row-level security, so two roles may rightly get two values), the
+ * collation of the call when a key argument has a collatable type (the
+ * fill may answer 'I' differently under two collations), then each
  * argument in order: one byte saying whether it is NULL, and the value's
  * bytes.  By-value and fixed-length values contribute their typlen bytes;
  * varlena values are detoasted and contribute a 4-byte length and their

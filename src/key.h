@@ -47,27 +47,50 @@ extern void ac_type_info(Oid type, AcTypeInfo *ti);
 extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull);
 
 /*
- * Start a key image: the call's collation, when a key type is collatable
- * (collation is then valid), and nothing else.  buf must come from
- * initStringInfo() (its data is maxaligned, with room for more).
+ * Start a key image: the calling role, for a per_role cache (role is then
+ * valid), and the call's collation, when a key type is collatable
+ * (collation is then valid).  buf must come from initStringInfo() (its
+ * data is maxaligned, with room for more than both).
  */
 static inline void
-ac_key_begin(StringInfo buf, Oid collation)
+ac_key_begin(StringInfo buf, Oid role, Oid collation)
 {
 	buf->len = 0;
+	if (OidIsValid(role))
+	{
+		memcpy(buf->data, &role, sizeof(Oid));
+		buf->len = sizeof(Oid);
+	}
 	if (OidIsValid(collation))
 	{
-		memcpy(buf->data, &collation, sizeof(Oid));
-		buf->len = sizeof(Oid);
+		memcpy(buf->data + buf->len, &collation, sizeof(Oid));
+		buf->len += sizeof(Oid);
 	}
 	buf->data[buf->len] = '\0';
 }
 
 /* The bytes before the arguments in a key image of a cache. */
 static inline uint32
-ac_key_header_len(bool collatable)
+ac_key_header_len(bool per_role, bool collatable)
 {
-	return collatable ? sizeof(Oid) : 0;
+	return (per_role ? sizeof(Oid) : 0) + (collatable ? sizeof(Oid) : 0);
+}
+
+/* The role of a key image of a per_role cache. */
+static inline Oid
+ac_key_role(const char *image)
+{
+	Oid			role;
+
+	memcpy(&role, image, sizeof(Oid));
+	return role;
+}
+
+/* Make a key image of a per_role cache another role's. */
+static inline void
+ac_key_set_role(StringInfo buf, Oid role)
+{
+	memcpy(buf->data, &role, sizeof(Oid));
 }
 
 /*

@@ -118,7 +118,7 @@ migrate_row(const OldRow *row)
 	CommandCounterIncrement();
 	defoid = ac_registry_create(row->name, row->accessor, row->fill,
 								row->has_ttl ? &row->ttl : NULL,
-								row->memoized, owner);
+								row->memoized, false, owner);
 	ac_desc_start_empty(defoid);
 }
 

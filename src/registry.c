@@ -15,6 +15,11 @@
  *			   'public.fill(integer)'::regprocedure, NULL::interval, false;
  *	  END;
  *
+ * A cache whose keys include the calling role (create_cache(...,
+ * per_role => true)) has a fifth column, OUT per_role boolean, true.  The
+ * definitions of other caches keep four, so that a definition made before
+ * per_role existed reads as what it is.
+ *
  * The catalog is the registry, for what a table could not give:
  *
  *	- A SQL-standard body records a dependency on every function its
@@ -93,7 +98,8 @@
 #define Anum_definition_fill		1
 #define Anum_definition_ttl			2
 #define Anum_definition_memoized	3
-#define Natts_definition			4
+#define Anum_definition_per_role	4
+#define Natts_definition			5	/* 4 unless per_role (head comment) */
 
 /* The schema of the extension, InvalidOid if it is not installed. */
 static Oid
@@ -183,6 +189,8 @@ read_tuple(HeapTuple tup, AcDefinition *def)
 	Const	   *fill;
 	Const	   *ttl;
 	Const	   *memoized;
+	Const	   *per_role = NULL;
+	int			natts;
 
 	if (!ac_registry_is_definition(p->pronamespace, &p->proargtypes))
 		return READ_NOT_DEFINITION;
@@ -193,9 +201,19 @@ read_tuple(HeapTuple tup, AcDefinition *def)
 
 	/* exactly what ac_registry_create writes, or what pg_dump makes of it */
 	q = definition_query(tup);
-	if (q == NULL || q->commandType != CMD_SELECT || q->rtable != NIL ||
-		list_length(q->targetList) != Natts_definition)
+	if (q == NULL || q->commandType != CMD_SELECT || q->rtable != NIL)
 		return READ_DAMAGED;
+	natts = list_length(q->targetList);
+	if (natts != Natts_definition && natts != Natts_definition - 1)
+		return READ_DAMAGED;
+	if (natts == Natts_definition)
+	{
+		per_role = definition_const(q, Anum_definition_per_role, BOOLOID);
+		if (per_role == NULL || per_role->constisnull ||
+			!DatumGetBool(per_role->constvalue))
+			return READ_DAMAGED;
+		def->per_role = true;
+	}
 	accessor = definition_const(q, Anum_definition_accessor, REGPROCEDUREOID);
 	fill = definition_const(q, Anum_definition_fill, REGPROCEDUREOID);
 	ttl = definition_const(q, Anum_definition_ttl, INTERVALOID);
@@ -442,7 +460,8 @@ const_entry(Oid type, int len, bool byval, Datum value, bool isnull,
  */
 Oid
 ac_registry_create(const char *name, Oid accessor, Oid fill,
-				   const Interval *ttl, bool memoized, Oid owner)
+				   const Interval *ttl, bool memoized, bool per_role,
+				   Oid owner)
 {
 	Oid			nsp = registry_namespace(false);
 	Oid			argtype = cache_type(nsp);
@@ -452,8 +471,9 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 	Datum		modes[Natts_definition + 1];
 	Datum		names[Natts_definition + 1];
 	static const char *const colnames[Natts_definition] = {
-		"accessor", "fill", "ttl", "memoized"
+		"accessor", "fill", "ttl", "memoized", "per_role"
 	};
+	int			natts = per_role ? Natts_definition : Natts_definition - 1;
 	ObjectAddress addr;
 	int			i;
 
@@ -463,7 +483,7 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 		*ttlcopy = *ttl;
 	}
 
-	/* SELECT accessor, fill, ttl, memoized: constants only */
+	/* SELECT accessor, fill, ttl, memoized[, per_role]: constants only */
 	q->commandType = CMD_SELECT;
 	q->querySource = QSRC_ORIGINAL;
 	q->canSetTag = true;
@@ -480,12 +500,17 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 							   const_entry(BOOLOID, 1, true,
 										   BoolGetDatum(memoized), false,
 										   Anum_definition_memoized, colnames[3]));
+	if (per_role)
+		q->targetList = lappend(q->targetList,
+								const_entry(BOOLOID, 1, true, BoolGetDatum(true),
+											false, Anum_definition_per_role,
+											colnames[4]));
 
 	/* (atomiccache.cache, OUT accessor regprocedure, OUT fill ...) */
 	types[0] = ObjectIdGetDatum(argtype);
 	modes[0] = CharGetDatum(PROARGMODE_IN);
 	names[0] = CStringGetTextDatum("");
-	for (i = 0; i < Natts_definition; i++)
+	for (i = 0; i < natts; i++)
 	{
 		TargetEntry *te = list_nth_node(TargetEntry, q->targetList, i);
 
@@ -500,13 +525,13 @@ ac_registry_create(const char *name, Oid accessor, Oid fill,
 						   PROKIND_FUNCTION, false, false, false,
 						   PROVOLATILE_IMMUTABLE, PROPARALLEL_SAFE,
 						   buildoidvector(&argtype, 1),
-						   PointerGetDatum(construct_array(types, Natts_definition + 1,
+						   PointerGetDatum(construct_array(types, natts + 1,
 														   OIDOID, sizeof(Oid), true,
 														   TYPALIGN_INT)),
-						   PointerGetDatum(construct_array(modes, Natts_definition + 1,
+						   PointerGetDatum(construct_array(modes, natts + 1,
 														   CHAROID, 1, true,
 														   TYPALIGN_CHAR)),
-						   PointerGetDatum(construct_array(names, Natts_definition + 1,
+						   PointerGetDatum(construct_array(names, natts + 1,
 														   TEXTOID, -1, false,
 														   TYPALIGN_INT)),
 						   NIL, PointerGetDatum(NULL),

@@ -25,6 +25,7 @@ typedef struct AcDefinition
 	bool		has_ttl;
 	Interval	ttl;
 	bool		memoized;
+	bool		per_role;		/* keys include the calling role */
 	Oid			owner;			/* the definition's, kept as the accessor's */
 } AcDefinition;
 
@@ -39,7 +40,8 @@ extern List *ac_registry_all(void);
 extern List *ac_registry_of_function(Oid fn);
 extern void ac_registry_lock(bool cache_ddl);
 extern Oid	ac_registry_create(const char *name, Oid accessor, Oid fill,
-							   const Interval *ttl, bool memoized, Oid owner);
+							   const Interval *ttl, bool memoized,
+							   bool per_role, Oid owner);
 extern bool ac_registry_exists(int64 uid);
 extern uint64 ac_ttl_ns(Interval *ttl);
 

@@ -30,6 +30,11 @@ $node->safe_psql(
 	SELECT atomiccache.memoize('fib(int)');
 	SELECT shop.price(2), fib(30);
 	CREATE VIEW shop.v AS SELECT shop.price(3) AS p, fib(12) AS f;
+	CREATE ROLE regress_ac_r1;
+	GRANT USAGE ON SCHEMA shop TO regress_ac_r1;
+	CREATE FUNCTION who(k int) RETURNS text LANGUAGE sql
+		AS $$ SELECT current_user || ':' || k $$;
+	SELECT atomiccache.create_cache('shop.who', 'who(int)', per_role => true);
 });
 
 # Each of these needs CASCADE while the caches exist.
@@ -70,10 +75,21 @@ $node->command_ok(
 
 is( $node->safe_psql(
 		'restored',
-		'SELECT name, accessor, fill, ttl, entries FROM atomiccache.caches ORDER BY name'),
-	"fib|fib(integer)|fib_uncached(integer)||0\n"
-	  . "shop.price|shop.price(integer)|price_fill(integer)|00:05:00|0",
-	'the caches are restored, empty');
+		'SELECT name, accessor, fill, ttl, per_role, entries FROM atomiccache.caches ORDER BY name'),
+	"fib|fib(integer)|fib_uncached(integer)||f|0\n"
+	  . "shop.price|shop.price(integer)|price_fill(integer)|00:05:00|f|0\n"
+	  . "shop.who|shop.who(integer)|who(integer)||t|0",
+	'the caches are restored, empty, per_role kept');
+
+is( $node->safe_psql(
+		'restored', q{
+	SET ROLE regress_ac_r1;
+	SELECT shop.who(1);
+	RESET ROLE;
+	SELECT shop.who(1) = current_user || ':1', shop.who(1) = current_user || ':1',
+	       (SELECT entries FROM atomiccache.caches WHERE name = 'shop.who')}),
+	"regress_ac_r1:1\nt|t|2",
+	'the restored per_role cache keys its entries by role');
 
 is( $node->safe_psql(
 		'restored', q{
@@ -131,7 +147,7 @@ is( $node->safe_psql(
 		'restored_no_owner', q{
 	SELECT p, f FROM shop.v;
 	SELECT count(*) FROM atomiccache.caches}),
-	"4.5|144\n2", 'the caches of a --no-owner restore work');
+	"4.5|144\n3", 'the caches of a --no-owner restore work');
 is(refusals('restored_no_owner'), $refused,
 	'after a --no-owner restore, every DROP still needs CASCADE');
 
@@ -151,7 +167,7 @@ is( $node->safe_psql(
 		'restored_plain', q{
 	SELECT p, f FROM shop.v;
 	SELECT fib(30), shop.price(2), shop.price(2);
-	SELECT name, fills, hits > 0 FROM atomiccache.caches ORDER BY name}),
+	SELECT name, fills, hits > 0 FROM atomiccache.caches WHERE NOT per_role ORDER BY name}),
 	"4.5|144\n832040|3.0|3.0\nfib|31|t\nshop.price|2|t",
 	'the caches of the plain restore fill once, then hit; the view works');
 is(refusals('restored_plain'), $refused,
@@ -190,7 +206,7 @@ $node->command_ok(
 is( $node->safe_psql(
 		'postgres', q{
 	SELECT fib(30), shop.price(2), shop.price(2);
-	SELECT name, entries > 0, hits > 0 FROM atomiccache.caches ORDER BY name}),
+	SELECT name, entries > 0, hits > 0 FROM atomiccache.caches WHERE NOT per_role ORDER BY name}),
 	"832040|3.0|3.0\nfib|t|t\nshop.price|t|t",
 	'the caches restored over themselves fill, hit and are counted');
 
