@@ -4,7 +4,17 @@
 \echo Use "ALTER EXTENSION atomiccache UPDATE TO '0.2.0'" to load this file. \quit
 
 -- create_cache and memoize take per_role (keys that include the calling
--- role); entries() shows the role of each entry.
+-- role); entries() shows the role of each entry.  The three functions are
+-- made again (their signatures change); the privileges a DBA gave or took
+-- on the old ones are kept (proacl carried over in a setting of this
+-- transaction: a GRANT here would count as the extension's own).
+SELECT pg_catalog.set_config('atomiccache_update.' || f.k,
+           coalesce((SELECT p.proacl::pg_catalog.text FROM pg_catalog.pg_proc p
+                      WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure), ''),
+           true)
+  FROM (VALUES ('create_cache', 'atomiccache.create_cache(text, regprocedure, interval)'),
+               ('memoize', 'atomiccache.memoize(regprocedure, interval)'),
+               ('entries', 'atomiccache.entries(text)')) f(k, fn);
 DROP FUNCTION atomiccache.create_cache(text, regprocedure, interval);
 DROP FUNCTION atomiccache.memoize(regprocedure, interval);
 DROP FUNCTION atomiccache.entries(text);
@@ -27,6 +37,14 @@ RETURNS TABLE (key text, state text, bytes bigint,
                filled_at timestamptz, expires_at timestamptz, role regrole)
 AS 'MODULE_PATHNAME', 'atomiccache_entries'
 LANGUAGE C VOLATILE;
+
+UPDATE pg_catalog.pg_proc p
+   SET proacl = pg_catalog.current_setting('atomiccache_update.' || f.k)::pg_catalog.aclitem[]
+  FROM (VALUES ('create_cache', 'atomiccache.create_cache(text, regprocedure, interval, boolean)'),
+               ('memoize', 'atomiccache.memoize(regprocedure, interval, boolean)'),
+               ('entries', 'atomiccache.entries(text)')) f(k, fn)
+ WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure
+   AND pg_catalog.current_setting('atomiccache_update.' || f.k) OPERATOR(pg_catalog.<>) '';
 
 -- Fill functions and memoized functions named as DROP FUNCTION names them:
 -- 'f(integer)', or 'f' alone when only one function has that name.  A
@@ -149,6 +167,8 @@ COMMENT ON FUNCTION atomiccache.reset_stats(text) IS
     'Zero the counters of a cache, or of every cache the caller owns';
 COMMENT ON FUNCTION atomiccache._stats() IS
     'The figures of the caches of this database (behind the view caches)';
+COMMENT ON VIEW atomiccache.caches IS
+    'One row per cache of this database: definition, entries, bytes and counters';
 COMMENT ON FUNCTION atomiccache.memory() IS
     'The shared memory of all caches of the server';
 COMMENT ON FUNCTION atomiccache.entries(text) IS
@@ -194,10 +214,10 @@ LANGUAGE C;
 SELECT atomiccache._migrate_registry();
 DROP FUNCTION atomiccache._migrate_registry();
 
--- per_role comes after ttl: a new view (CREATE OR REPLACE only appends)
-DROP VIEW atomiccache.caches;
-CREATE VIEW atomiccache.caches AS
-SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
+-- per_role is the last column: the view is replaced, not made again, so
+-- that its privileges and the views over it stay
+CREATE OR REPLACE VIEW atomiccache.caches AS
+SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.entries, 0) AS entries,
        coalesce(s.bytes, 0) AS bytes,
        coalesce(s.hits, 0) AS hits,
@@ -210,12 +230,10 @@ SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
        coalesce(s.invalidations, 0) AS invalidations,
        coalesce(s.uncached, 0) AS uncached,
        coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
-       coalesce(s.fill_time_max, 0) AS fill_time_max_ms
+       coalesce(s.fill_time_max, 0) AS fill_time_max_ms,
+       r.per_role
   FROM atomiccache._caches() r
   LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
-GRANT SELECT ON atomiccache.caches TO PUBLIC;
-COMMENT ON VIEW atomiccache.caches IS
-    'One row per cache of this database: definition, entries, bytes and counters';
 
 ALTER EXTENSION atomiccache DROP TABLE atomiccache.registry;
 DROP TABLE atomiccache.registry;

@@ -104,7 +104,7 @@ AS 'MODULE_PATHNAME', 'atomiccache_caches'
 LANGUAGE C STABLE STRICT;
 
 CREATE VIEW atomiccache.caches AS
-SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
+SELECT r.name, r.accessor, r.fill, r.ttl,
        coalesce(s.entries, 0) AS entries,
        coalesce(s.bytes, 0) AS bytes,
        coalesce(s.hits, 0) AS hits,
@@ -117,7 +117,8 @@ SELECT r.name, r.accessor, r.fill, r.ttl, r.per_role,
        coalesce(s.invalidations, 0) AS invalidations,
        coalesce(s.uncached, 0) AS uncached,
        coalesce(s.fill_time_total, 0) AS fill_time_total_ms,
-       coalesce(s.fill_time_max, 0) AS fill_time_max_ms
+       coalesce(s.fill_time_max, 0) AS fill_time_max_ms,
+       r.per_role
   FROM atomiccache._caches() r
   LEFT JOIN atomiccache._stats() s ON s.uid = r.uid;
 GRANT SELECT ON atomiccache.caches TO PUBLIC;

@@ -99,6 +99,34 @@ SELECT atomiccache.memoize('doc_list', NULL, NULL);
 SELECT pg_get_function_arguments('atomiccache.docs_by_role(atomiccache.cache)'::regprocedure);
 SELECT pg_get_function_arguments('atomiccache.docs_shared(atomiccache.cache)'::regprocedure);
 
+-- in one transaction, a SQL fill planned for one role is planned again for
+-- the next: the plan made as the table's owner (no row-level security)
+-- never serves alice
+INSERT INTO docs VALUES ('regress_ac_alice', 3, 'a3'), ('regress_ac_bob', 3, 'b3');
+BEGIN;
+SELECT docs_by_role(3);
+SET LOCAL ROLE regress_ac_alice;
+SELECT docs_by_role(3);
+SET LOCAL ROLE regress_ac_bob;
+SELECT docs_by_role(3), docs_by_role(3);
+COMMIT;
+
+-- a fill that changes the role (SET ROLE in it) computed another role's
+-- view: returned, never cached (counted uncached)
+CREATE FUNCTION role_hopper(k int) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('role', 'regress_ac_bob', true);
+    RETURN doc_list(k);
+END $$;
+SELECT atomiccache.create_cache('hopper', 'role_hopper', per_role => true);
+BEGIN;
+SELECT hopper(3);
+SELECT current_user;
+ROLLBACK;
+SELECT entries, uncached FROM atomiccache.caches WHERE name = 'hopper';
+SELECT atomiccache.drop_cache('hopper');
+DROP FUNCTION role_hopper(int);
+
 SELECT atomiccache.unmemoize('my_kinds');
 SELECT atomiccache.drop_cache('docs_by_role');
 SELECT atomiccache.drop_cache('docs_shared');

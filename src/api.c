@@ -87,6 +87,8 @@ typedef struct AcCallSite
 {
 	AcCacheInfo *info;
 	FmgrInfo	fill_flinfo;
+	MemoryContext fill_cxt;		/* what the fill caches for itself */
+	Oid			fill_role;		/* per_role: the role fill_flinfo serves */
 	StringInfoData key;
 	FunctionCallInfo fill_fcinfo;
 	Oid			acl_role;		/* role allowed to EXECUTE the fill */
@@ -210,7 +212,10 @@ callsite_build(AcCacheInfo *info, MemoryContext cxt, Oid collation)
 
 	cs->info = info;
 	cs->collation = collation;
-	fmgr_info_cxt(info->fill, &cs->fill_flinfo, cxt);
+	cs->fill_cxt = AllocSetContextCreate(cxt, "atomiccache fill",
+										 ALLOCSET_SMALL_SIZES);
+	fmgr_info_cxt(info->fill, &cs->fill_flinfo, cs->fill_cxt);
+	cs->fill_role = GetUserId();
 	initStringInfo(&cs->key);
 	cs->fill_fcinfo = palloc0(SizeForFunctionCallInfo(info->nargs));
 	InitFunctionCallInfoData(*cs->fill_fcinfo, &cs->fill_flinfo, info->nargs,
@@ -303,6 +308,21 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * A transaction that changed a fill or a type publishes nothing until
 	 * it ends (below), nor takes a version slot from the others.
 	 */
+	/*
+	 * A fill caches what it made of itself in its FmgrInfo: a SQL function
+	 * its rewritten queries, where row-level security is already applied
+	 * for the role that planned them (until the transaction ends, before
+	 * PostgreSQL 18).  A per_role cache's fill must see the data as the
+	 * key's role does: its FmgrInfo is made again when the role changed.
+	 * The call state is not busy, so the fill is not running through it.
+	 */
+	if (unlikely(info->per_role && cs->fill_role != GetUserId()))
+	{
+		MemoryContextReset(cs->fill_cxt);
+		fmgr_info_cxt(info->fill, &cs->fill_flinfo, cs->fill_cxt);
+		cs->fill_role = GetUserId();
+	}
+
 	call.generation = unlikely(ac_xact_invalidates) ? 0 :
 		ac_desc_find(info->desc_idx, (uint64) info->uid, info->variant);
 	if (unlikely(call.generation == 0) && !ac_xact_invalidates)
@@ -325,6 +345,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	call.fcinfo = cs->fill_fcinfo;
 	call.stats = cs->stats;
 	call.no_publish = &ac_xact_invalidates;
+	call.key_role = key_role(info);
 
 	/* no PG_TRY: an ERROR is followed by an abort, which frees cs */
 	busy_push(cs, scratch);

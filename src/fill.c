@@ -232,6 +232,17 @@ set_times(AcFillCall *call, AcEntry *e)
 }
 
 /*
+ * Did the fill of a per_role cache end as another role than its key's (a
+ * SET ROLE or set_config('role', ...) in it)?  What it computed is then
+ * not the key's role's view: it is returned, never published.
+ */
+static inline bool
+role_moved(const AcFillCall *call)
+{
+	return OidIsValid(call->key_role) && GetUserId() != call->key_role;
+}
+
+/*
  * Run the fill for a reserved, pinned entry (already on the held stack)
  * and publish the outcome.
  * Returns the value (in the caller's memory context) or re-throws the
@@ -260,7 +271,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 		FlushErrorState();
 		us = (ac_now_ns() - start) / 1000;
 		if (error_is_transient(edata->sqlerrcode) || *call->no_publish ||
-			!ac_error_store(entry, edata))
+			role_moved(call) || !ac_error_store(entry, edata))
 			ac_entry_abandon(entry, mine);
 		else
 		{
@@ -287,9 +298,11 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	 * A value that cannot be stored is returned uncached; its waiters learn
 	 * so and run the fill themselves.  So is a value computed while this
 	 * transaction has changed a fill or a type (the fill itself may have
-	 * done it): other sessions must not see it before the change commits.
+	 * done it): other sessions must not see it before the change commits;
+	 * and a value of a per_role cache whose fill ended as another role than
+	 * the key's (role_moved).
 	 */
-	if (!*call->no_publish &&
+	if (!*call->no_publish && !role_moved(call) &&
 		ac_value_store(entry, call->result, result, *isnull))
 	{
 		set_times(call, entry);

@@ -31,6 +31,9 @@ typedef struct AcFillCall
 	const bool *no_publish;		/* when true at publication time: return
 								 * the value uncached (this transaction
 								 * changed a fill or a type) */
+	Oid			key_role;		/* per_role caches: the role of the key; a
+								 * fill that ends as another role (SET ROLE
+								 * in it) publishes nothing */
 } AcFillCall;
 
 extern void ac_fill_init(void);

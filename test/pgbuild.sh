@@ -22,6 +22,10 @@
 #   15.18  Debian 12's own 15.18, the old side of the 15 -> 18 pg_upgrade
 #          test (the installed 15.20 stores a column option that 18.6's
 #          pg_upgrade rejects; 15.18 does not)
+#   18-sanitize  the 18 source built with AddressSanitizer and
+#          UndefinedBehaviorSanitizer (test/sanitize.sh): an extension
+#          built with its pg_config is instrumented too, and the sanitizer
+#          runtime is the executable's own (about 6 minutes to build)
 
 AC_PG_CACHE=${AC_PG_CACHE:-/var/cache/atomiccache}
 
@@ -33,7 +37,23 @@ AC_PG_CONFIGURE_FLAGS="--enable-tap-tests --with-icu --without-readline"
 declare -A AC_PG_SOURCES=(
     [18]="postgresql-18 sid"
     [15.18]="postgresql-15=15.18-0+deb12u1 bookworm"
+    [18-sanitize]="postgresql-18 sid"
 )
+
+# The flags a sanitizer build adds (every UB check fatal; leak checking
+# off while building: the build runs programs it made, which exit without
+# freeing)
+AC_PG_SANITIZE_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+# ac_pg_configure_args VERSION: the configure arguments of a version, one
+# per line (also what its .built marker records)
+ac_pg_configure_args() {
+    # shellcheck disable=SC2086
+    printf '%s\n' $AC_PG_CONFIGURE_FLAGS
+    if [[ $1 == *-sanitize ]]; then
+        printf '%s\n' "CFLAGS=-O1 -g $AC_PG_SANITIZE_FLAGS" "LDFLAGS=$AC_PG_SANITIZE_FLAGS"
+    fi
+}
 
 # ac_pg_prefix VERSION: where that build lives.
 ac_pg_prefix() {
@@ -58,10 +78,13 @@ ac_pg_apt() {
 }
 
 ac_pg_build() {
-    local ver=$1 prefix spec pkg suite src dir orig
+    local ver=$1 prefix spec pkg suite src dir orig marker
+    local -a cargs
     prefix=$(ac_pg_prefix "$ver")
+    mapfile -t cargs < <(ac_pg_configure_args "$ver")
+    marker=${cargs[*]}
     if [[ -x $prefix/bin/pg_config && -f $prefix/.built &&
-          $(cat "$prefix/.built") == "$AC_PG_CONFIGURE_FLAGS" ]]; then
+          $(cat "$prefix/.built") == "$marker" ]]; then
         return 0
     fi
     [[ -n ${AC_PG_SOURCES[$ver]:-} ]] || ac_die "no source known for PostgreSQL $ver"
@@ -72,7 +95,7 @@ ac_pg_build() {
     exec 9>"$AC_PG_CACHE/.lock-$ver"
     flock 9
     if [[ -x $prefix/bin/pg_config && -f $prefix/.built &&
-          $(cat "$prefix/.built") == "$AC_PG_CONFIGURE_FLAGS" ]]; then
+          $(cat "$prefix/.built") == "$marker" ]]; then
         exec 9>&-
         return 0
     fi
@@ -88,6 +111,11 @@ ac_pg_build() {
     mkdir -p "$src"
     find "$src" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
     orig=$(find "$src" -maxdepth 1 -name "${pkg}_*.orig.tar.*" | head -1)
+    # a sanitizer build takes the tarball its plain version downloaded
+    if [[ -z $orig && $ver == *-sanitize ]]; then
+        orig=$(find "$AC_PG_CACHE/src/${ver%-sanitize}" -maxdepth 1 \
+            -name "${pkg}_*.orig.tar.*" 2>/dev/null | head -1)
+    fi
     if [[ -z $orig ]]; then
         ac_pg_apt update >"$src/apt.log" 2>&1 ||
             ac_die "apt-get update of Debian's sources failed (see $src/apt.log)"
@@ -103,16 +131,16 @@ ac_pg_build() {
     [[ -d $dir ]] || ac_die "no source tree in $src"
     # an old or half-made installation is never trusted: made anew
     rm -rf "$prefix"
-    # shellcheck disable=SC2086
     (
+        export ASAN_OPTIONS=detect_leaks=0
         cd "$dir" &&
-            ./configure -q --prefix="$prefix" $AC_PG_CONFIGURE_FLAGS \
+            ./configure -q --prefix="$prefix" "${cargs[@]}" \
                 >"$src/configure.log" 2>&1 &&
             make -s -j "$(nproc)" >"$src/make.log" 2>&1 &&
             make -s install >"$src/install.log" 2>&1
     ) || ac_die "building PostgreSQL $ver failed (logs in $src)"
     rm -rf "$dir"
-    printf '%s\n' "$AC_PG_CONFIGURE_FLAGS" >"$prefix/.built"
+    printf '%s\n' "$marker" >"$prefix/.built"
     exec 9>&-
     ac_log "PostgreSQL $ver is in $prefix"
 }

@@ -41,6 +41,9 @@
 #                       left when it is spent counts as failed
 #   AC_KEEP_TMP=1       keep the scratch directory (results, logs)
 #   AC_COPT             extra compiler flags (e.g. -DUSE_ASSERT_CHECKING)
+#   AC_TEST_ENV         VAR=value words added to the environment of every
+#                       pg_regress and TAP run, servers included (e.g.
+#                       LD_PRELOAD: test/sanitize.sh)
 #   PROVE_FLAGS         prove options (default: --verbose --timer)
 
 set -euo pipefail
@@ -57,7 +60,8 @@ while (($# > 0)); do
 done
 set -- "${args[@]+"${args[@]}"}"
 if [[ -n $pg ]]; then
-    [[ $pg == 15 || $pg == 18 ]] || { echo "--pg: 15 or 18" >&2; exit 2; }
+    [[ $pg == 15 || $pg == 18 || $pg == 18-sanitize ]] ||
+        { echo "--pg: 15 or 18 (or 18-sanitize: test/sanitize.sh)" >&2; exit 2; }
     export AC_PG_VERSION=$pg
 fi
 
@@ -252,7 +256,9 @@ pg_make() {
         return 124
     fi
     ((limit <= left)) || limit=$left
-    ac_run_limited "$limit" "$log" "${AC_AS_PG[@]}" env TMPDIR="$work/tmp" \
+    local -a test_env=()
+    [[ -n ${AC_TEST_ENV:-} ]] && read -r -a test_env <<<"$AC_TEST_ENV"
+    ac_run_limited "$limit" "$log" "${AC_AS_PG[@]}" env TMPDIR="$work/tmp" "${test_env[@]}" \
         make -C "$src" --no-print-directory "${make_args[@]}" "$@"
 }
 

@@ -161,5 +161,31 @@ for my $v (@older)
 		'0', "$v: and can be dropped");
 }
 
+# A DBA's changes to the functions and the view the update makes again or
+# replaces survive it, and a view over atomiccache.caches does not stop it.
+$node->safe_psql('postgres', 'CREATE DATABASE dba_changes');
+$node->safe_psql(
+	'dba_changes', q{
+	CREATE EXTENSION atomiccache VERSION '0.1.0';
+	CREATE ROLE regress_ac_dba_user;
+	REVOKE EXECUTE ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) FROM PUBLIC;
+	GRANT EXECUTE ON FUNCTION atomiccache.memoize(regprocedure, interval) TO regress_ac_dba_user;
+	REVOKE SELECT ON atomiccache.caches FROM PUBLIC;
+	CREATE VIEW mon AS SELECT name, hits FROM atomiccache.caches;
+	ALTER EXTENSION atomiccache UPDATE;
+});
+is( $node->safe_psql(
+		'dba_changes', q{
+	SELECT has_function_privilege('regress_ac_dba_user',
+	           'atomiccache.create_cache(text, regprocedure, interval, boolean)', 'EXECUTE'),
+	       has_function_privilege('regress_ac_dba_user',
+	           'atomiccache.create_cache(text, text, interval, boolean)', 'EXECUTE'),
+	       has_function_privilege('regress_ac_dba_user',
+	           'atomiccache.memoize(regprocedure, interval, boolean)', 'EXECUTE'),
+	       has_table_privilege('regress_ac_dba_user', 'atomiccache.caches', 'SELECT'),
+	       (SELECT count(*) FROM mon)}),
+	'f|t|t|f|0',
+	'the update keeps the privileges a DBA changed, and a view over caches');
+
 $node->stop;
 done_testing();
