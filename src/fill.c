@@ -257,6 +257,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	uint64		us;
 	Datum		result = (Datum) 0;
 
+	AC_TEST_POINT(AC_TP_FILL_START);
 	PG_TRY();
 	{
 		call->fcinfo->isnull = false;
@@ -287,6 +288,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	AC_TEST_POINT(AC_TP_FILL_DONE);
 
 	*isnull = call->fcinfo->isnull;
 	us = (ac_now_ns() - start) / 1000;

@@ -131,14 +131,17 @@ ac_entry_key(const AcEntry *e)
  * argument of a head comment.  Test builds (-DAC_TEST_POINTS, as
  * test/run.sh builds) call ac_test_point() there, an empty function in
  * which test/t/100_removers.pl stops one backend with gdb while another
- * acts; other builds compile nothing.
+ * acts (and test/t/230_faults.pl a filler, while faults are injected);
+ * other builds compile nothing.
  */
 typedef enum AcTestPoint
 {
 	AC_TP_INVALIDATE_FOUND = 1, /* invalidate found the entry, state unread */
 	AC_TP_GET_FOUND = 2,		/* a lookup found the entry, state unread */
 	AC_TP_SWEEP_CANDIDATE = 3,	/* the garbage sweep is about to remove */
-	AC_TP_EVICT_CANDIDATE = 4	/* eviction is about to remove */
+	AC_TP_EVICT_CANDIDATE = 4,	/* eviction is about to remove */
+	AC_TP_FILL_START = 5,		/* a filler holds its entry, fill not called */
+	AC_TP_FILL_DONE = 6			/* the fill returned, outcome not published */
 } AcTestPoint;
 
 #ifdef AC_TEST_POINTS
