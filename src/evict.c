@@ -37,6 +37,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "evict.h"
 #include "memory.h"
 #include "stats.h"
@@ -90,6 +92,11 @@ evict(Size need, uint64 limit)
 	Assert(!ac_in_read_section());
 	while (buckets < round && visits < EVICT_MAX_VISITS)
 	{
+		/*
+		 * A reservation the caller holds is abandoned by the abort that
+		 * follows a cancel (ac_fill_release): a waiter takes it over.
+		 */
+		CHECK_FOR_INTERRUPTS();
 		ac_reclaim();
 		if (pg_atomic_read_u64(&ac_shared->bytes_used) + need <= limit)
 			return true;

@@ -634,6 +634,8 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		}
 		if (done)
 			return g.result;
+		/* lost a race: nothing held here (no section, pin or reservation) */
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -680,6 +682,7 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 		uint64		st;
 		bool		live;
 
+		CHECK_FOR_INTERRUPTS();
 		fill_make_room();
 		ac_read_begin();
 		e = ac_table_find(hash, desc_idx, generation, key->data, key->len);

@@ -239,6 +239,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 		bool		nulls[6];
 		const char *state;
 
+		CHECK_FOR_INTERRUPTS();
 		memset(nulls, 0, sizeof(nulls));
 		switch (c->state)
 		{

@@ -122,6 +122,7 @@ init_header(AcShared *sh, int tranche_id)
 	pg_atomic_init_u64(&sh->clock_hand, 0);
 	pg_atomic_init_u64(&sh->nbuckets, AC_NPARTITIONS * AC_SEG0_BUCKETS);
 	pg_atomic_init_u64(&sh->retired_segments, InvalidDsaPointer);
+	sh->retire_backlog = InvalidDsaPointer;
 	pg_atomic_init_u64(&sh->sweep_debt, 0);
 	pg_atomic_init_u64(&sh->dsa_limit, 0);
 	pg_atomic_init_u64(&sh->grow_blocked_until, 0);

@@ -38,7 +38,7 @@
  * change, so that a backend running a newer library never reads an area
  * made by an older one (it asks for a restart instead).
  */
-#define AC_CONTROL_MAGIC	0x4143000B
+#define AC_CONTROL_MAGIC	0x4143000C
 
 /* Sizes fixed when the shared state is first created. */
 #define AC_NPARTITIONS		128		/* of the index, each with its lock */
@@ -236,6 +236,8 @@ typedef struct AcShared
 	pg_atomic_uint64 clock_hand;	/* next bucket the eviction sweep visits */
 	pg_atomic_uint64 nbuckets;	/* of all partitions, in use */
 	pg_atomic_uint64 retired_segments;	/* lock-free stack, as retired */
+	dsa_pointer retire_backlog; /* retired entries safe to free, left over
+								 * by a reclaimer's batch (reclaim_lock) */
 	pg_atomic_uint64 sweep_debt;	/* entries that may be garbage (table.c) */
 	pg_atomic_uint64 dsa_limit; /* last size limit given to the area */
 	pg_atomic_uint64 grow_blocked_until;	/* ns: the OS refused a segment */

@@ -69,7 +69,12 @@
  * life.retire_next: an entry keeps no epoch).  The reclaimer advances the
  * global epoch from E to E + 1 only when every announced epoch is E (or
  * none is announced), and then frees list (E - 1) % 3, but for the pinned
- * entries (below), which it pushes on the list of E + 1.  Argument: the
+ * entries (below), which it pushes on the list of E + 1.  A reclaimer
+ * frees at most AC_FREE_BATCH entries a call, holding reclaim_lock for a
+ * bounded time (a drop of a cache of millions retires millions): what is
+ * left of the list it took stays in AcShared.retire_backlog, safe to free
+ * already, which the next reclaimer frees first; no epoch advances while
+ * a backlog is left, so the backlog is always one chain.  Argument: the
  * entries on list (E - 1) % 3 were retired with r = E - 1 (or E - 4, ...:
  * r <= E and r = E - 1 modulo 3).  A reader that can hold a pointer to
  * entry X read the global epoch g before it loaded X from the list, and
@@ -135,6 +140,7 @@ StaticAssertDecl(offsetof(AcEntry, key) <= 59,
 				 "the fields of an entry must leave 5 bytes of a cache line");
 
 #define GROW_LOAD	2			/* entries a bucket, on average, to grow */
+#define AC_FREE_BATCH 4096		/* entries a reclaimer frees at most */
 #define MAX_BUCKETS (AC_SEG0_BUCKETS << (AC_MAX_SEGMENTS - 1))
 
 /* references (head comment) */
@@ -901,28 +907,37 @@ ac_entry_expired(AcEntry *entry, uint64 now)
 }
 
 /*
- * Free the entries of a retire list, but the pinned ones, which go on the
- * list of epoch "now".  Caller holds reclaim_lock.  May ERROR (in
- * dsa_free, before it frees anything): then the rest goes on that list
- * too, so nothing retired is ever lost.
+ * Free the entries of a chain of retired entries that nobody can reach any
+ * more (head comment), at most *budget of them, so that the reclaimer
+ * holds reclaim_lock for a bounded time however long the chain (dropping
+ * a cache of millions of entries retires millions at once); the rest is
+ * left in AcShared.retire_backlog, which the next reclaimer frees first.
+ * Pinned entries go on the list of epoch "now".  Caller holds
+ * reclaim_lock.  May ERROR (in dsa_free, before it frees anything): then
+ * the rest, that entry included, is the backlog, so nothing retired is
+ * ever lost.
  */
 static void
-free_retired(int which, uint64 now)
+free_chain(dsa_pointer chain, uint64 now, int *budget)
 {
-	volatile dsa_pointer list;
+	volatile dsa_pointer list = chain;
 	pg_atomic_uint64 *keep = &ac_shared->retired[now % 3];
+	uint32		holdoff = InterruptHoldoffCount;	/* the lock's holdoff */
 
-	list = pg_atomic_exchange_u64(&ac_shared->retired[which], InvalidDsaPointer);
+	Assert(!DsaPointerIsValid(ac_shared->retire_backlog));
 	PG_TRY();
 	{
-		while (DsaPointerIsValid(list))
+		while (DsaPointerIsValid(list) && *budget > 0)
 		{
 			dsa_pointer dp = list;
 			AcEntry    *e = ac_addr(dp);
 			dsa_pointer next = e->life.retire_next;
 
 			if (pg_atomic_read_u32(&e->refcount) == 0)
+			{
 				entry_free(dp, e);
+				(*budget)--;
+			}
 			else
 				push_one(keep, dp, &e->life.retire_next);
 			list = next;
@@ -930,18 +945,14 @@ free_retired(int which, uint64 now)
 	}
 	PG_CATCH();
 	{
-		while (DsaPointerIsValid(list))
-		{
-			dsa_pointer dp = list;
-			AcEntry    *e = ac_addr(dp);
-
-			list = e->life.retire_next;
-			push_one(keep, dp, &e->life.retire_next);
-		}
+		ac_shared->retire_backlog = list;
+		/* errfinish() zeroed it: the release must not take it below 0 */
+		InterruptHoldoffCount = holdoff;
 		LWLockRelease(&ac_shared->reclaim_lock);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	ac_shared->retire_backlog = list;
 }
 
 /*
@@ -954,6 +965,7 @@ static void
 reclaim_segments(uint64 min_epoch)
 {
 	volatile dsa_pointer list;
+	uint32		holdoff = InterruptHoldoffCount;	/* the lock's holdoff */
 
 	list = pg_atomic_exchange_u64(&ac_shared->retired_segments,
 								  InvalidDsaPointer);
@@ -989,6 +1001,8 @@ reclaim_segments(uint64 min_epoch)
 			push_one(&ac_shared->retired_segments, sp->self, &sp->retire_next);
 			list = next;
 		}
+		/* errfinish() zeroed it: the release must not take it below 0 */
+		InterruptHoldoffCount = holdoff;
 		LWLockRelease(&ac_shared->reclaim_lock);
 		PG_RE_THROW();
 	}
@@ -1009,16 +1023,32 @@ ac_reclaim(void)
 	int			round;
 	int			k;
 
+	int			budget = AC_FREE_BATCH;
+
 	for (k = 0; k < 3; k++)
 		if (DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired[k])))
 			break;
+	/* (an unlocked read of the backlog: a hint, checked again below) */
 	if (k == 3 &&
-		!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired_segments)))
+		!DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired_segments)) &&
+		!DsaPointerIsValid(*(volatile dsa_pointer *) &ac_shared->retire_backlog))
 		return;
 	if (!LWLockConditionalAcquire(&ac_shared->reclaim_lock, LW_EXCLUSIVE))
 		return;
 
-	for (round = 0; round < 3; round++)
+	/* what the last batch left first: it is safe to free already */
+	if (DsaPointerIsValid(ac_shared->retire_backlog))
+	{
+		dsa_pointer chain = ac_shared->retire_backlog;
+
+		ac_shared->retire_backlog = InvalidDsaPointer;
+		free_chain(chain, pg_atomic_read_u64(&ac_shared->global_epoch),
+				   &budget);
+	}
+
+	/* an advance makes a list free to free: not while a backlog is left */
+	for (round = 0; round < 3 && !DsaPointerIsValid(ac_shared->retire_backlog);
+		 round++)
 	{
 		/* only a reclaimer, under the lock, moves the epoch */
 		uint64		epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
@@ -1043,7 +1073,9 @@ ac_reclaim(void)
 		pg_atomic_write_u64(&ac_shared->global_epoch, epoch + 1);
 		/* pins are taken before epochs are cleared (see head comment) */
 		pg_memory_barrier();
-		free_retired((int) ((epoch - 1) % 3), epoch + 1);
+		free_chain(pg_atomic_exchange_u64(&ac_shared->retired[(epoch - 1) % 3],
+										  InvalidDsaPointer),
+				   epoch + 1, &budget);
 	}
 	reclaim_segments(min_epoch);
 	LWLockRelease(&ac_shared->reclaim_lock);
@@ -1051,18 +1083,27 @@ ac_reclaim(void)
 
 /*
  * Call fn for every linked entry not REMOVED.  Opens its own read
- * section; fn must not ERROR (it runs inside it) and must not keep the
- * pointer.
+ * sections, one per partition; fn must not ERROR (it runs inside one) and
+ * must not keep the pointer.  May ERROR between partitions (a cancel).
  */
 void
 ac_table_scan(AcScanFn fn, void *arg)
 {
 	int			i;
 
-	ac_read_begin();
 	for (i = 0; i < AC_NPARTITIONS; i++)
 	{
-		uint64		p = pg_atomic_read_u64(&ac_shared->partitions[i].seg0[0].next);
+		uint64		p;
+
+		/*
+		 * A read section per partition, and a chance to be cancelled
+		 * between them: a scan of millions of entries neither holds back
+		 * every reclaimer of the server for its whole length nor ignores a
+		 * cancel.
+		 */
+		CHECK_FOR_INTERRUPTS();
+		ac_read_begin();
+		p = pg_atomic_read_u64(&ac_shared->partitions[i].seg0[0].next);
 
 		while (p != InvalidDsaPointer)
 		{
@@ -1083,8 +1124,8 @@ ac_table_scan(AcScanFn fn, void *arg)
 			}
 			p = pg_atomic_read_u64(&e->node.next);
 		}
+		ac_read_end();
 	}
-	ac_read_end();
 }
 
 /*
@@ -1255,6 +1296,15 @@ ac_sweep_garbage(uint64 max_visits)
 void
 ac_sweep_all(void)
 {
-	sweep(ac_table_round(), PG_UINT64_MAX);
-	sweep(ac_table_round(), PG_UINT64_MAX);
+	uint64		left = 2 * ac_table_round();
+
+	/* in steps, with a chance to be cancelled between them */
+	while (left > 0)
+	{
+		uint64		step = Min(left, 1024);
+
+		CHECK_FOR_INTERRUPTS();
+		sweep(step, PG_UINT64_MAX);
+		left -= step;
+	}
 }
