@@ -28,7 +28,6 @@ SELECT entries >= 200000 AS all_there, fills - entries <= 1 AS one_fill_each
 SELECT count(*) = (SELECT entries FROM atomiccache.caches WHERE name = 'cancel_big')
   FROM atomiccache.entries('cancel_big') WHERE state = 'ready';
 SELECT cancel_big(7), cancel_big(7), atomiccache.contains('cancel_big', 7);
-SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Extension';
 
 SELECT atomiccache.drop_cache('cancel_big');
 DROP FUNCTION cancel_fill(int);

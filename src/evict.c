@@ -76,7 +76,8 @@ evict_one(AcEntry *e, uint64 st, void *arg)
  * the table, or EVICT_MAX_VISITS entries were visited: a bound on one
  * call's work however the table is shaped.  Returns whether the bytes fit
  * now.  Must be called outside a read section and with no LWLock held.
- * Raises no ERROR of its own (ac_reclaim can pass one on).
+ * Raises no ERROR of its own but a cancel between its steps
+ * (CHECK_FOR_INTERRUPTS; ac_reclaim can pass one on too).
  */
 #define EVICT_STEP_BUCKETS	64
 #define EVICT_MAX_VISITS	8192
@@ -113,8 +114,8 @@ evict(Size need, uint64 limit)
  * InvalidDsaPointer when the bytes cannot be had: more than the limit,
  * nothing left to evict, or the operating system refusing a new segment.
  * The caller must hold no LWLock, be outside a read section and outside a
- * critical section.  Raises no ERROR of its own (ac_reclaim can pass one
- * on).
+ * critical section.  Raises no ERROR of its own but a cancel (evict, and
+ * ac_reclaim can pass one on).
  */
 dsa_pointer
 ac_alloc(Size size)

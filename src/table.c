@@ -967,6 +967,8 @@ reclaim_segments(uint64 min_epoch)
 	volatile dsa_pointer list;
 	uint32		holdoff = InterruptHoldoffCount;	/* the lock's holdoff */
 
+	/* an epoch read from the slots, never "everything" */
+	Assert(min_epoch <= pg_atomic_read_u64(&ac_shared->global_epoch));
 	list = pg_atomic_exchange_u64(&ac_shared->retired_segments,
 								  InvalidDsaPointer);
 	PG_TRY();
@@ -1010,6 +1012,33 @@ reclaim_segments(uint64 min_epoch)
 }
 
 /*
+ * The oldest epoch announced in a backend slot, or epoch if none is older;
+ * *all_seen tells whether every announced epoch is epoch (the condition to
+ * advance).  Caller holds reclaim_lock and read epoch from global_epoch.
+ */
+static uint64
+oldest_announced(uint64 epoch, bool *all_seen)
+{
+	uint64		oldest = epoch;
+	uint32		i;
+
+	/* partner: the barriers in ac_read_begin and ac_entry_remove */
+	pg_memory_barrier();
+	*all_seen = true;
+	for (i = 0; i < ac_shared->nslots; i++)
+	{
+		uint64		e = pg_atomic_read_u64(&ac_slots[i].epoch);
+
+		if (e != 0 && e < epoch)
+		{
+			*all_seen = false;
+			oldest = Min(oldest, e);
+		}
+	}
+	return oldest;
+}
+
+/*
  * Free what can be freed of the retired entries and segments: advance the
  * epoch while every reader has seen it (three times at most: then every
  * list had its turn), freeing the list each advance makes safe (head
@@ -1019,11 +1048,11 @@ reclaim_segments(uint64 min_epoch)
 void
 ac_reclaim(void)
 {
-	uint64		min_epoch = PG_UINT64_MAX;
+	uint64		min_epoch;
 	int			round;
 	int			k;
-
 	int			budget = AC_FREE_BATCH;
+	bool		all_seen;
 
 	for (k = 0; k < 3; k++)
 		if (DsaPointerIsValid(pg_atomic_read_u64(&ac_shared->retired[k])))
@@ -1035,6 +1064,14 @@ ac_reclaim(void)
 		return;
 	if (!LWLockConditionalAcquire(&ac_shared->reclaim_lock, LW_EXCLUSIVE))
 		return;
+
+	/*
+	 * The oldest epoch a reader may be in, for the segments (below): read
+	 * now, and again at each advance.  Never left unread: a reclaimer that
+	 * advances nothing (a backlog left) must not free every segment.
+	 */
+	min_epoch = oldest_announced(pg_atomic_read_u64(&ac_shared->global_epoch),
+								 &all_seen);
 
 	/* what the last batch left first: it is safe to free already */
 	if (DsaPointerIsValid(ac_shared->retire_backlog))
@@ -1052,23 +1089,9 @@ ac_reclaim(void)
 	{
 		/* only a reclaimer, under the lock, moves the epoch */
 		uint64		epoch = pg_atomic_read_u64(&ac_shared->global_epoch);
-		bool		advance = true;
-		uint32		i;
 
-		min_epoch = epoch;
-		/* partner: the barriers in ac_read_begin and ac_entry_remove */
-		pg_memory_barrier();
-		for (i = 0; i < ac_shared->nslots; i++)
-		{
-			uint64		e = pg_atomic_read_u64(&ac_slots[i].epoch);
-
-			if (e != 0 && e < epoch)
-			{
-				advance = false;
-				min_epoch = Min(min_epoch, e);
-			}
-		}
-		if (!advance)
+		min_epoch = oldest_announced(epoch, &all_seen);
+		if (!all_seen)
 			break;
 		pg_atomic_write_u64(&ac_shared->global_epoch, epoch + 1);
 		/* pins are taken before epochs are cleared (see head comment) */
@@ -1292,19 +1315,28 @@ ac_sweep_garbage(uint64 max_visits)
  * Visit every bucket, removing the garbage met (slow).  Twice: a round is
  * sized when it starts, and a partition that grows meanwhile, or a bucket
  * linked into a run the hand had passed, can leave entries unvisited once.
+ * May ERROR between steps of 1,024 buckets (a cancel).
  */
 void
 ac_sweep_all(void)
 {
-	uint64		left = 2 * ac_table_round();
+	int			pass;
 
-	/* in steps, with a chance to be cancelled between them */
-	while (left > 0)
+	/*
+	 * Two rounds, each as long as the table is when it starts (it may grow
+	 * meanwhile), in steps with a chance to be cancelled between them.
+	 */
+	for (pass = 0; pass < 2; pass++)
 	{
-		uint64		step = Min(left, 1024);
+		uint64		left = ac_table_round();
 
-		CHECK_FOR_INTERRUPTS();
-		sweep(step, PG_UINT64_MAX);
-		left -= step;
+		while (left > 0)
+		{
+			uint64		step = Min(left, 1024);
+
+			CHECK_FOR_INTERRUPTS();
+			sweep(step, PG_UINT64_MAX);
+			left -= step;
+		}
 	}
 }

@@ -24,6 +24,10 @@
 #     are counted apart, not as failures.
 #   - memory_limit changed by ALTER SYSTEM and a reload every 10 s:
 #     16MB, 4MB, 32MB, 8MB, ...
+#   - a dropper: every 20 s, a new cache filled with 30,000 entries in one
+#     statement, then dropped (their removal and reclamation in batches
+#     run under the others' lookups)
+#   - a scanner: every 2 s, entries() of a cache and the view caches
 #   - a monitor, every second: bytes in use against the limit in force,
 #     and statements running for more than 60 s (hangs).
 # At the end it prints calls, wrong values, hangs, client failures,
@@ -67,6 +71,7 @@ BEGIN
     RETURN k * 3;
 END $$;
 SELECT atomiccache.create_cache('slowc', 'slow(int)', ttl => '1 second');
+CREATE FUNCTION bulk_fill(k int) RETURNS int LANGUAGE sql AS 'SELECT k';
 CREATE SEQUENCE calls;
 CREATE SEQUENCE wrong;
 CREATE SEQUENCE cancels;
@@ -162,6 +167,29 @@ canceller=$!
 ) &
 changer=$!
 
+# the dropper and the scanner
+(
+    n=0
+    while ((SECONDS < deadline - 20)); do
+        sleep 20
+        n=$((n + 1))
+        ac_psql -q -c "SELECT atomiccache.create_cache('bulk$n', 'bulk_fill(int)')" \
+            -c "SELECT count(bulk$n(i)) FROM generate_series(1, 30000) i" \
+            -c "SELECT atomiccache.drop_cache('bulk$n')" >>"$work/logs/dropper.log" 2>&1 ||
+            echo "dropper error" >>"$work/logs/dropper.log"
+    done
+) &
+dropper=$!
+(
+    while ((SECONDS < deadline)); do
+        ac_psql -q -c "SELECT count(*) FROM atomiccache.entries('valc')" \
+            -c "SELECT sum(entries) FROM atomiccache.caches" >/dev/null 2>>"$work/logs/scanner.log" ||
+            echo "scanner error" >>"$work/logs/scanner.log"
+        sleep 2
+    done
+) &
+scanner=$!
+
 # the monitor: bytes in use against the limit in force; long statements
 (
     while ((SECONDS < deadline)); do
@@ -184,10 +212,11 @@ for p in "${pids[@]}"; do
     done
     if kill -0 "$p" 2>/dev/null; then
         hangs=$((hangs + 1))
+        pkill -P "$p" 2>/dev/null || true
         kill "$p" 2>/dev/null || true
     fi
 done
-wait "$canceller" "$changer" "$monitor" 2>/dev/null || true
+wait "$canceller" "$changer" "$monitor" "$dropper" "$scanner" 2>/dev/null || true
 elapsed=$((SECONDS - start))
 
 q() { ac_psql -At -c "$1"; }
@@ -206,6 +235,12 @@ over=$(awk '$1 > $2 { n++ } END { print n + 0 }' "$work/logs/monitor.log")
 samples=$(wc -l <"$work/logs/monitor.log")
 peak=$(q "SELECT peak_bytes FROM atomiccache.memory()")
 maxused=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/logs/monitor.log")
+dropper_errors=$(grep -c 'ERROR\|dropper error' "$work/logs/dropper.log" || true)
+scanner_errors=$(grep -c 'ERROR\|scanner error' "$work/logs/scanner.log" || true)
+drops=$(grep -c '^SELECT 1\|drop_cache' "$work/logs/dropper.log" || true)
+failures=$((failures + dropper_errors + scanner_errors))
+# the largest limit of the changer: bytes in use never above it
+over_max=$((peak > 33554432 ? 1 : 0))
 counters=$(ac_psql -c "SELECT name, entries, hits, misses, fills, fill_errors, waits,
         evictions, expirations, invalidations, uncached
     FROM atomiccache.caches ORDER BY name")
@@ -229,14 +264,16 @@ report=$(
     echo "| peak bytes in use (memory().peak_bytes) / largest limit | $peak / 33554432 |"
     echo "| highest bytes in use sampled | $maxused |"
     echo "| samples over the limit in force (after a lowering, until evictions catch up) | $over of $samples |"
+    echo "| caches of 30,000 entries created, filled and dropped meanwhile | $((drops > 0 ? (elapsed - 20) / 20 : 0)) |"
+    echo "| errors of the dropper / of the scanner (entries(), caches) | $dropper_errors / $scanner_errors |"
     echo
     echo '```'
     echo "$counters"
     echo '```'
 )
 echo "$report" | tee "$AC_ROOT/test/soak.md"
-if ((wrong > 0 || hangs > 0 || failures > 0)); then
-    ac_log "soak FAILED: wrong values $wrong, hangs $hangs, client failures $failures"
+if ((wrong > 0 || hangs > 0 || failures > 0 || over_max > 0)); then
+    ac_log "soak FAILED: wrong values $wrong, hangs $hangs, client failures $failures, peak over the largest limit $over_max"
     grep -h 'aborted in command' "$work/logs"/client-*.log | grep -v 'due to user request' | head -20 >&2 || true
     exit 1
 fi
