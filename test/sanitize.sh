@@ -13,10 +13,12 @@
 # extension, built with that server's pg_config, is instrumented too, and
 # the sanitizer runtime is the server's own (preloading it into Debian's
 # binaries does not work here: they hang in bindtextdomain() at start).
-# Every UB check is fatal (-fno-sanitize-recover=all).  Each sanitizer
-# writes its reports to a file of its own (log_path, named after the
-# program and its PID) in a scratch directory; the command fails if the
-# suites fail or if any report was written, and prints the reports.
+# Every UB check is fatal (-fno-sanitize-recover=all).  A report goes to
+# the stderr of the process that made it: the server's log, or a client's
+# output.  The command searches every log and output of the run for one,
+# and fails if the suites fail or if it finds any, printing them.
+# (Checked once with a deliberate out-of-bounds write added to a copy of
+# the source: UBSan's "index 4 out of bounds" in the server log, found.)
 #
 # What this catches, in the server and the extension alike: out-of-bounds
 # accesses to the stack, to globals and to malloc()ed memory (palloc
@@ -44,29 +46,41 @@ args=("$@")
 export ASAN_OPTIONS=detect_leaks=0
 
 ac_ensure_packages
-reports=$(mktemp -d /tmp/atomiccache-sanitize.XXXXXX)
-chmod 1777 "$reports"
-trap 'rm -rf "$reports"' EXIT
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 
-# detect_leaks=0: see the head comment.  log_exe_name: the report files say
-# which program wrote them.
-export AC_TEST_ENV="ASAN_OPTIONS=detect_leaks=0:log_path=$reports/asan:log_exe_name=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1"
+# Sanitizer reports go to the stderr of the process that made them: the
+# server logs (pg_regress's postmaster.log, the TAP nodes' logs) and the
+# clients' output, all kept in run.sh's scratch directory (AC_KEEP_TMP),
+# searched below, then removed.  detect_leaks=0: see the head comment.
+export AC_TEST_ENV="ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+export AC_KEEP_TMP=1
 export AC_TOTAL_TIMEOUT=${AC_TOTAL_TIMEOUT:-2400}
 export AC_TAP_TIMEOUT=${AC_TAP_TIMEOUT:-600}
 export AC_REGRESS_TIMEOUT=${AC_REGRESS_TIMEOUT:-600}
 
 rc=0
-bash "$AC_ROOT/test/run.sh" --pg 18-sanitize "${args[@]}" || rc=$?
+bash "$AC_ROOT/test/run.sh" --pg 18-sanitize "${args[@]}" 2>&1 | tee "$out" || rc=1
+[[ $(tail -n 1 "$out") =~ \ 0\ failed$ ]] || rc=1
 
+kept=$(sed -n 's/^== kept \(.*\) (results, logs)$/\1/p' "$out" | tail -n 1)
 n=0
-for f in "$reports"/*; do
-    [[ -e $f ]] || continue
-    n=$((n + 1))
-    printf '\n==== sanitizer report %s ====\n' "$(basename "$f")"
-    head -n 60 "$f"
-done
+if [[ -n $kept && -d $kept ]]; then
+    # the copy of the source tree is not searched (it names the reports)
+    mapfile -t files < <(grep -rlE '^==[0-9]+==ERROR: |: runtime error: ' \
+        --exclude-dir=src "$kept" 2>/dev/null || true)
+    for f in "${files[@]}"; do
+        n=$((n + 1))
+        printf '\n==== sanitizer report in %s ====\n' "${f#"$kept"/}"
+        grep -E -A 30 '^==[0-9]+==ERROR: |: runtime error: ' "$f" | head -n 60
+    done
+    rm -rf "$kept"
+else
+    echo "== the scratch directory of the run was not found: reports not searched"
+    rc=1
+fi
 echo
-echo "== sanitizer reports: $n"
+echo "== sanitizer reports: $n (files with one)"
 if ((n > 0)); then
     rc=1
 fi
