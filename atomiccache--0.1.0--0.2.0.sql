@@ -38,14 +38,6 @@ RETURNS TABLE (key text, state text, bytes bigint,
 AS 'MODULE_PATHNAME', 'atomiccache_entries'
 LANGUAGE C VOLATILE;
 
-UPDATE pg_catalog.pg_proc p
-   SET proacl = pg_catalog.current_setting('atomiccache_update.' || f.k)::pg_catalog.aclitem[]
-  FROM (VALUES ('create_cache', 'atomiccache.create_cache(text, regprocedure, interval, boolean)'),
-               ('memoize', 'atomiccache.memoize(regprocedure, interval, boolean)'),
-               ('entries', 'atomiccache.entries(text)')) f(k, fn)
- WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure
-   AND pg_catalog.current_setting('atomiccache_update.' || f.k) OPERATOR(pg_catalog.<>) '';
-
 -- Fill functions and memoized functions named as DROP FUNCTION names them:
 -- 'f(integer)', or 'f' alone when only one function has that name.  A
 -- string literal goes to these (text is the preferred type of an untyped
@@ -67,6 +59,19 @@ CREATE FUNCTION atomiccache.unmemoize(fn text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'atomiccache_unmemoize_named'
 LANGUAGE C VOLATILE;
+
+-- The privileges the old functions had, on the new ones; the variants that
+-- name functions by text (new) get those of their regprocedure twins, so a
+-- REVOKE of create_cache or memoize covers both ways of calling them.
+UPDATE pg_catalog.pg_proc p
+   SET proacl = pg_catalog.current_setting('atomiccache_update.' || f.k)::pg_catalog.aclitem[]
+  FROM (VALUES ('create_cache', 'atomiccache.create_cache(text, regprocedure, interval, boolean)'),
+               ('create_cache', 'atomiccache.create_cache(text, text, interval, boolean)'),
+               ('memoize', 'atomiccache.memoize(regprocedure, interval, boolean)'),
+               ('memoize', 'atomiccache.memoize(text, interval, boolean)'),
+               ('entries', 'atomiccache.entries(text)')) f(k, fn)
+ WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure
+   AND pg_catalog.current_setting('atomiccache_update.' || f.k) OPERATOR(pg_catalog.<>) '';
 
 -- Keeps the caches consistent with the catalog they were made from (see
 -- ac_events_ddl_end in src/events.c): an accessor replaced by CREATE OR

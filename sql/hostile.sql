@@ -61,6 +61,10 @@ BEGIN
         EXECUTE format('SELECT hostile.%I(%L::%s)::text = %L::%s::text',
                        n, lit, t, lit, t) INTO b;
         IF NOT b THEN RETURN 'wrong value at hit'; END IF;
+        -- a hit, not a second fill (the value came out of the cache)
+        SELECT c.hits = 1 AND c.fills = 1 INTO b
+          FROM atomiccache.caches c WHERE c.name = 'hostile.' || n;
+        IF NOT b THEN RETURN 'not a hit'; END IF;
         stage := 'contains';
         EXECUTE format('SELECT atomiccache.contains(%L, %L::%s)', 'hostile.' || n, lit, t) INTO b;
         IF NOT b THEN RETURN 'not contained'; END IF;

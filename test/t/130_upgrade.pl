@@ -168,8 +168,11 @@ $node->safe_psql(
 	'dba_changes', q{
 	CREATE EXTENSION atomiccache VERSION '0.1.0';
 	CREATE ROLE regress_ac_dba_user;
+	CREATE ROLE regress_ac_dba_other;
 	REVOKE EXECUTE ON FUNCTION atomiccache.create_cache(text, regprocedure, interval) FROM PUBLIC;
+	REVOKE EXECUTE ON FUNCTION atomiccache.memoize(regprocedure, interval) FROM PUBLIC;
 	GRANT EXECUTE ON FUNCTION atomiccache.memoize(regprocedure, interval) TO regress_ac_dba_user;
+	REVOKE EXECUTE ON FUNCTION atomiccache.entries(text) FROM PUBLIC;
 	REVOKE SELECT ON atomiccache.caches FROM PUBLIC;
 	CREATE VIEW mon AS SELECT name, hits FROM atomiccache.caches;
 	ALTER EXTENSION atomiccache UPDATE;
@@ -182,9 +185,14 @@ is( $node->safe_psql(
 	           'atomiccache.create_cache(text, text, interval, boolean)', 'EXECUTE'),
 	       has_function_privilege('regress_ac_dba_user',
 	           'atomiccache.memoize(regprocedure, interval, boolean)', 'EXECUTE'),
+	       has_function_privilege('regress_ac_dba_other',
+	           'atomiccache.memoize(regprocedure, interval, boolean)', 'EXECUTE'),
+	       has_function_privilege('regress_ac_dba_other',
+	           'atomiccache.memoize(text, interval, boolean)', 'EXECUTE'),
+	       has_function_privilege('regress_ac_dba_user', 'atomiccache.entries(text)', 'EXECUTE'),
 	       has_table_privilege('regress_ac_dba_user', 'atomiccache.caches', 'SELECT'),
 	       (SELECT count(*) FROM mon)}),
-	'f|t|t|f|0',
+	'f|f|t|f|f|f|f|0',
 	'the update keeps the privileges a DBA changed, and a view over caches');
 
 $node->stop;

@@ -15,14 +15,17 @@
 #   waiters 1, 4, 16 (on PostgreSQL 15; 4 on other versions, to keep the
 #           test command short: the code paths are the same)
 #
-# Each case ends with, checked:
+# Each case checks:
+#   - the filler stopped where the phase says (no fill counted before its
+#     fill, one inside or after it);
 #   - no hang: every statement ends (or its session dies, for terminate and
-#     SIGKILL);
-#   - the target gets its error (57014 for cancel and statement_timeout,
-#     57P01 or a lost connection for terminate), every other session the
-#     same value (one fill published it: the filler's, or after a fault to
-#     the filler before publication, the one waiter's that took it over),
-#     and at most two fills ran;
+#     SIGKILL) within the time limit of a statement;
+#   - the target gets its error (57014 "user request" for cancel, 57014
+#     "statement timeout" for statement_timeout, 57P01 or a lost connection
+#     for terminate), every other session the same value;
+#   - the number of fills: one (the filler's) when a waiter is the target or
+#     the filler's fill had returned, two when the filler was stopped inside
+#     its fill (a waiter took it over), one or two before it;
 #   - SIGKILL of any backend restarts the server (restart_after_crash):
 #     every session ends, none hangs;
 #   - a working cache: the key hits with that value (or, after a crash,
@@ -78,20 +81,31 @@ sub fills
 	return ac_fills($node, 'fills');
 }
 
-# Wait for a statement launched in $s: its output, its error (a hash), and
-# whether the session died.
+# Wait for a statement launched in $s: its output, its error (a hash),
+# whether the session died (and whether psql said its connection was
+# lost), or whether it hung (the time limit of a statement ran out).
 sub outcome
 {
 	my ($s) = @_;
 	my ($out, $err) = eval { ac_finish($s) };
 	if (!defined $out)
 	{
+		return { hung => 1 } if $s->{timeout}->is_expired;
 		$err = ac_wait_dead($s);
-		return { dead => 1, err => ac_error($err // '') };
+		return { hung => 1 } if $s->{ac_hung};
+		return {
+			dead => 1,
+			err => ac_error($err // ''),
+			lost => (($err // '') =~ /connection to server was lost|server closed the connection/ ? 1 : 0)
+		};
 	}
 	if (!$s->{run}->pumpable)
 	{
-		return { dead => 1, err => ac_error($err) };
+		return {
+			dead => 1,
+			err => ac_error($err),
+			lost => ($err =~ /connection to server was lost|server closed the connection/ ? 1 : 0)
+		};
 	}
 	return { out => $out, err => ac_error($err) };
 }
@@ -112,10 +126,14 @@ for my $fault (qw(cancel timeout terminate kill))
 				my @w = @pool[ 0 .. $n - 1 ];
 				my $victim = $target eq 'filler' ? $filler : $w[0];
 				my $fills0 = fills();
+				my $log0 = -s $node->logfile;
 				my $ok = 1;
 				$cases++;
 
-				$victim->query_safe("SET statement_timeout = '2s'")
+				# a filler's timeout must not fire before the waiters
+				# sleep; a waiter victim is launched last (below)
+				$victim->query_safe(
+					"SET statement_timeout = '" . ($target eq 'filler' ? '4s' : '2s') . "'")
 				  if $fault eq 'timeout';
 
 				# the filler stops at its phase
@@ -139,11 +157,19 @@ for my $fault (qw(cancel timeout terminate kill))
 				{
 					ac_gdb_wait_stopped($g, $filler);
 				}
-				# the waiters sleep on its fill
-				ac_launch($_, "SELECT f($k)") for @w;
+				# stopped where it should be: before its fill, no fill ran;
+				# inside it or after, the fill counted itself
+				$ok = 0 unless is(fills() - $fills0, $phase eq 'before' ? 0 : 1,
+					"$name: the filler is stopped $phase its fill");
+				# the waiters sleep on its fill (a timeout victim last: its
+				# 2 s count from its launch, and it ends on its own)
+				my $late = ($fault eq 'timeout' && $target eq 'waiter') ? $victim : undef;
+				ac_launch($_, "SELECT f($k)") for grep { !$late || $_ != $late } @w;
+				my $sleeping = $late ? $n - 1 : $n;
 				$node->poll_query_until('postgres',
-					"SELECT count(*) = $n FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%f($k)%'"
+					"SELECT count(*) = $sleeping FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%f($k)%'"
 				) or die "$name: the waiters did not sleep";
+				ac_launch($late, "SELECT f($k)") if $late;
 
 				# the fault
 				my $pid = $victim->{ac_pid};
@@ -159,9 +185,10 @@ for my $fault (qw(cancel timeout terminate kill))
 				{
 					kill 'KILL', $pid;
 				}
-				else
+				elsif ($target eq 'filler')
 				{
-					sleep 2.2;    # statement_timeout of the victim passes
+					# its timeout passes while it is stopped or blocked
+					sleep 4.2;
 				}
 
 				if ($fault eq 'kill')
@@ -170,11 +197,16 @@ for my $fault (qw(cancel timeout terminate kill))
 					ac_gdb_release($g) if $g;
 					# (a statement may finish before the server's SIGQUIT
 					# reaches it: its value then, or its connection lost)
-					my ($died, $answered, $bad) = (0, 0, 0);
+					my ($died, $answered, $bad, $victim_dead) = (0, 0, 0, 0);
 					for my $s ($filler, @w)
 					{
 						my $o = outcome($s);
-						if ($o->{dead})
+						$victim_dead = 1 if $s == $victim && $o->{dead};
+						if ($o->{hung})
+						{
+							$bad++;
+						}
+						elsif ($o->{dead})
 						{
 							$died++;
 						}
@@ -187,7 +219,7 @@ for my $fault (qw(cancel timeout terminate kill))
 							$bad++;
 						}
 					}
-					$ok &&= ok($died >= 1 && $bad == 0,
+					$ok = 0 unless ok($victim_dead && $bad == 0,
 						"$name: every statement ended ($died lost their connection, $answered answered)");
 					# the idle ones lost their connection too: let them all go
 					for my $s ($ctl, $filler, @pool)
@@ -196,11 +228,11 @@ for my $fault (qw(cancel timeout terminate kill))
 					}
 					$node->poll_query_until('postgres', 'SELECT true')
 					  or die "$name: the server did not come back";
-					$ok &&= is($node->safe_psql('postgres', "SELECT atomiccache.contains('f', $k)"),
+					$ok = 0 unless is($node->safe_psql('postgres', "SELECT atomiccache.contains('f', $k)"),
 						'f', "$name: the cache is empty after the restart");
 					my $v = $node->safe_psql('postgres', "SELECT f($k)");
-					$ok &&= like($v, qr/^value of $k from fill \d+$/, "$name: the key fills again");
-					$ok &&= is($node->safe_psql('postgres', "SELECT f($k)"), $v,
+					$ok = 0 unless like($v, qr/^value of $k from fill \d+$/, "$name: the key fills again");
+					$ok = 0 unless is($node->safe_psql('postgres', "SELECT f($k)"), $v,
 						"$name: and hits");
 					sessions();
 				}
@@ -239,10 +271,11 @@ for my $fault (qw(cancel timeout terminate kill))
 					for my $s (@others)
 					{
 						my $r = $s == $filler ? $o{filler} : outcome($s);
-						if ($r->{dead} || $r->{err}{sqlstate})
+						if ($r->{hung} || $r->{dead} || $r->{err}{sqlstate})
 						{
-							$ok &&= fail("$name: a session that was not the victim failed: "
-								  . ($r->{err}{sqlstate} // 'died') . ' '
+							$ok = 0;
+							fail("$name: a session that was not the victim failed: "
+								  . ($r->{hung} ? 'hung' : ($r->{err}{sqlstate} // 'died')) . ' '
 								  . ($r->{err}{message} // ''));
 						}
 						else
@@ -251,21 +284,41 @@ for my $fault (qw(cancel timeout terminate kill))
 						}
 					}
 					my $v = $o{victim};
-					my $want = $fault eq 'terminate' ? qr/^(57P01)?$/ : qr/^57014$/;
-					$ok &&= ok(
-						($fault eq 'terminate' ? $v->{dead} : !$v->{dead})
-						  && ($v->{err}{sqlstate} // '') =~ $want,
+					# (psql does not always get to print the FATAL before it
+					# dies: the server's log says it then)
+					my $terminated = ($v->{err}{sqlstate} // '') eq '57P01' || $v->{lost}
+					  || substr(slurp_file($node->logfile), $log0) =~
+					  /\[$victim->{ac_pid}\].*FATAL:\s+terminating connection due to administrator command/;
+					my $got =
+					    $fault eq 'terminate'
+					  ? ($v->{dead} && $terminated)
+					  : (!$v->{dead} && !$v->{hung}
+						  && ($v->{err}{sqlstate} // '') eq '57014'
+						  && ($v->{err}{message} // '') =~
+						  ($fault eq 'timeout' ? qr/statement timeout/ : qr/user request/));
+					$ok = 0 unless ok($got,
 						"$name: the victim gets its error ("
+						  . ($v->{hung} ? 'hung ' : '')
 						  . ($v->{dead} ? 'died ' : '')
-						  . ($v->{err}{sqlstate} // 'none') . ')');
+						  . ($v->{err}{sqlstate} // 'none') . ' '
+						  . ($v->{err}{message} // '') . ')');
 					my %distinct = map { $_ => 1 } @values;
-					$ok &&= ok(
+					$ok = 0 unless ok(
 						@values == @others && keys(%distinct) == 1
 						  && $values[0] =~ /^value of $k from fill \d+$/,
 						"$name: every other session gets the same value");
+					# one fill published the value: the filler's, unless it
+					# was stopped mid-fill (a waiter took over: two), or
+					# before (its fill may have begun before the fault hit)
 					my $ran = fills() - $fills0;
-					$ok &&= ok($ran >= 1 && $ran <= 2, "$name: at most two fills ran ($ran)");
-					$ok &&= is(
+					my ($lo, $hi) =
+					    $target eq 'waiter' ? (1, 1)
+					  : $phase eq 'mid'     ? (2, 2)
+					  : $phase eq 'after'   ? (1, 1)
+					  :                       (1, 2);
+					$ok = 0 unless ok($ran >= $lo && $ran <= $hi,
+						"$name: fills ran: $ran (expected $lo" . ($hi > $lo ? "-$hi" : '') . ')');
+					$ok = 0 unless is(
 						$node->safe_psql(
 							'postgres',
 							"SELECT atomiccache.contains('f', $k), f($k), "
@@ -290,7 +343,7 @@ for my $fault (qw(cancel timeout terminate kill))
 						$victim->query_safe('RESET statement_timeout');
 					}
 				}
-				$ok &&= is($node->safe_psql('postgres', "SELECT f(-$k) = f(-$k)"),
+				$ok = 0 unless is($node->safe_psql('postgres', "SELECT f(-$k) = f(-$k)"),
 					't', "$name: another key fills and hits");
 				$failed_cases++ unless $ok;
 			}

@@ -34,7 +34,7 @@ my $key = 0;
 # outcomes of the filler, the waiters and the actor.
 sub run_case
 {
-	my ($name, $action) = @_;
+	my ($name, $action, $actor_waits) = @_;
 	my $k = ++$key;
 	$ctl->query_safe('SELECT pg_advisory_lock(1)');
 	ac_launch($filler, "SELECT g($k)");
@@ -46,16 +46,38 @@ sub run_case
 		"SELECT count(*) = 4 FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%g($k)%'"
 	) or die "$name: the waiters did not sleep";
 	ac_launch($actor, $action =~ s/K/$k/gr);
-	# let the action reach whatever it waits for, then let the fill go on
-	sleep 1;
+	my $act;
+	if ($actor_waits eq 'yes')
+	{
+		# it sleeps on the fill like a waiter
+		$node->poll_query_until('postgres',
+			"SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = $actor->{ac_pid}")
+		  or die "$name: the action does not wait for the fill";
+	}
+	elsif ($actor_waits eq 'no')
+	{
+		# it is done while the fill is still blocked
+		my ($o, $e) = ac_finish($actor);
+		$act = { out => $o, err => ac_error($e), before_fill => 1 };
+	}
+	else
+	{
+		# it may wait for a lock or go through: give it time to do either
+		sleep 1;
+	}
 	$ctl->query_safe('SELECT pg_advisory_unlock(1)');
 	my @out;
-	for my $s ($filler, @w, $actor)
+	for my $s ($filler, @w)
 	{
 		my ($o, $e) = ac_finish($s);
 		push @out, { out => $o, err => ac_error($e) };
 	}
-	return ($k, @out);
+	if (!$act)
+	{
+		my ($o, $e) = ac_finish($actor);
+		$act = { out => $o, err => ac_error($e) };
+	}
+	return ($k, @out, $act);
 }
 
 # an outcome: a value of key $k, or an error whose SQLSTATE is in @ok
@@ -75,7 +97,7 @@ sub describe
 
 # invalidate: waits for the fill, removes its result; every reader gets it
 {
-	my ($k, $f, @rest) = run_case('invalidate', q{SELECT atomiccache.invalidate('g', K)});
+	my ($k, $f, @rest) = run_case('invalidate', q{SELECT atomiccache.invalidate('g', K)}, 'yes');
 	my $act = pop @rest;
 	ok((grep { clean($_, $k) } $f, @rest) == 5, 'invalidate while 4 wait: every reader gets a value')
 	  or diag describe($f, @rest);
@@ -90,11 +112,12 @@ sub describe
 
 # invalidate_all: does not wait; every reader gets a value of the key
 {
-	my ($k, $f, @rest) = run_case('invalidate_all', q{SELECT atomiccache.invalidate_all('g')});
+	my ($k, $f, @rest) = run_case('invalidate_all', q{SELECT atomiccache.invalidate_all('g')}, 'no');
 	my $act = pop @rest;
 	ok((grep { clean($_, $k) } $f, @rest) == 5, 'invalidate_all while 4 wait: every reader gets a value')
 	  or diag describe($f, @rest);
-	ok(!$act->{err}{sqlstate}, 'invalidate_all raised nothing');
+	ok(!$act->{err}{sqlstate} && $act->{before_fill},
+		'invalidate_all raised nothing, and returned while the fill was blocked');
 	my $v = $node->safe_psql('postgres', "SELECT g($k)");
 	is($node->safe_psql('postgres', "SELECT g($k)"), $v,
 		'invalidate_all: the key fills and hits after');
@@ -110,7 +133,7 @@ sub describe
 		BEGIN
 			PERFORM pg_advisory_xact_lock_shared(1);
 			RETURN format('new value of %s from fill %s', k, n);
-		END $$});
+		END $$}, 'maybe');
 	my $act = pop @rest;
 	ok(!$act->{err}{sqlstate}, 'CREATE OR REPLACE of the fill while 4 wait')
 	  or diag describe($act);
@@ -131,7 +154,7 @@ sub describe
 # drop_cache while 4 wait: each reader gets a value or "cache does not
 # exist"; the cache can be made again and works
 {
-	my ($k, $f, @rest) = run_case('drop_cache', q{SELECT atomiccache.drop_cache('g')});
+	my ($k, $f, @rest) = run_case('drop_cache', q{SELECT atomiccache.drop_cache('g')}, 'maybe');
 	my $act = pop @rest;
 	ok(!$act->{err}{sqlstate}, 'drop_cache while 4 wait raised nothing') or diag describe($act);
 	ok((grep { clean($_, $k, '42704', '42883') } $f, @rest) == 5,
@@ -146,7 +169,7 @@ sub describe
 
 # DROP EXTENSION atomiccache CASCADE while 4 wait
 {
-	my ($k, $f, @rest) = run_case('drop extension', q{DROP EXTENSION atomiccache CASCADE});
+	my ($k, $f, @rest) = run_case('drop extension', q{DROP EXTENSION atomiccache CASCADE}, 'maybe');
 	my $act = pop @rest;
 	ok(!$act->{err}{sqlstate}, 'DROP EXTENSION while 4 wait raised nothing') or diag describe($act);
 	ok((grep { clean($_, $k, '42704', '42883', '3F000') } $f, @rest) == 5,
@@ -192,7 +215,8 @@ sub describe
 	  or diag describe(@r);
 	note('outcomes: ' . describe(@r));
 	my ($rc, $v, $err) = $node->psql('postgres', "SELECT s(-$k)");
-	note("s(-$k) alone: rc $rc, '$v', $err");
+	ok($rc != 0 && $err =~ /recursive fill of the same key in cache "s"/,
+		'alone too, such a fill gets 40P01');
 	like($node->safe_psql('postgres', "SELECT g(-$k)"), qr/^value of -$k from fill \d+$/,
 		'the other cache still fills');
 }

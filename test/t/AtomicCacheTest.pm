@@ -86,6 +86,8 @@ sub ac_session
 	my ($node) = @_;
 	my $s = $node->background_psql('postgres', on_error_stop => 0);
 
+	# the time limit counts from each statement, not from the session's start
+	$s->set_query_timer_restart;
 	$s->query_safe('\set VERBOSITY verbose');
 	$s->{ac_pid} = $s->query_safe('SELECT pg_backend_pid()');
 	return $s;
@@ -117,7 +119,8 @@ sub ac_finish
 }
 
 # Wait until the session's psql has exited (its backend died); returns what
-# it printed on stderr.
+# it printed on stderr.  $s->{ac_hung} says whether the time limit ran out
+# first (the session did not end: a hang).
 sub ac_wait_dead
 {
 	my ($s) = @_;
@@ -127,6 +130,7 @@ sub ac_wait_dead
 	{
 		last unless eval { $run->pump; 1 };
 	}
+	$s->{ac_hung} = $run->pumpable && $s->{timeout}->is_expired;
 	my $err = $s->{stderr};
 	eval { $run->finish; };
 	return $err;
