@@ -8,7 +8,7 @@
 -- made again (their signatures change); the privileges a DBA gave or took
 -- on the old ones are kept (proacl carried over in a setting of this
 -- transaction: a GRANT here would count as the extension's own).
-SELECT pg_catalog.set_config('atomiccache_update.' || f.k,
+SELECT pg_catalog.set_config('atomiccache_update.' OPERATOR(pg_catalog.||) f.k,
            coalesce((SELECT p.proacl::pg_catalog.text FROM pg_catalog.pg_proc p
                       WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure), ''),
            true)
@@ -64,14 +64,14 @@ LANGUAGE C VOLATILE;
 -- name functions by text (new) get those of their regprocedure twins, so a
 -- REVOKE of create_cache or memoize covers both ways of calling them.
 UPDATE pg_catalog.pg_proc p
-   SET proacl = pg_catalog.current_setting('atomiccache_update.' || f.k)::pg_catalog.aclitem[]
+   SET proacl = pg_catalog.current_setting('atomiccache_update.' OPERATOR(pg_catalog.||) f.k)::pg_catalog.aclitem[]
   FROM (VALUES ('create_cache', 'atomiccache.create_cache(text, regprocedure, interval, boolean)'),
                ('create_cache', 'atomiccache.create_cache(text, text, interval, boolean)'),
                ('memoize', 'atomiccache.memoize(regprocedure, interval, boolean)'),
                ('memoize', 'atomiccache.memoize(text, interval, boolean)'),
                ('entries', 'atomiccache.entries(text)')) f(k, fn)
  WHERE p.oid OPERATOR(pg_catalog.=) f.fn::pg_catalog.regprocedure
-   AND pg_catalog.current_setting('atomiccache_update.' || f.k) OPERATOR(pg_catalog.<>) '';
+   AND pg_catalog.current_setting('atomiccache_update.' OPERATOR(pg_catalog.||) f.k) OPERATOR(pg_catalog.<>) '';
 
 -- Keeps the caches consistent with the catalog they were made from (see
 -- ac_events_ddl_end in src/events.c): an accessor replaced by CREATE OR

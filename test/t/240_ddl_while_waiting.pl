@@ -29,22 +29,31 @@ my @w = map { ac_session($node) } 1 .. 4;
 my $actor = ac_session($node);
 my $key = 0;
 
-# A fill of g(k) blocked on the advisory lock, 4 sessions waiting for it,
-# $action launched in another session; then the fill goes on.  Returns the
-# outcomes of the filler, the waiters and the actor.
+# A fill of $cache($k) blocked on the advisory lock, and the 4 waiters
+# sleeping on it.
+sub block_fill
+{
+	my ($name, $cache, $k) = @_;
+	$ctl->query_safe('SELECT pg_advisory_lock(1)');
+	ac_launch($filler, "SELECT $cache($k)");
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%$cache($k)%'"
+	) or die "$name: the filler did not reach its fill";
+	ac_launch($_, "SELECT $cache($k)") for @w;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 4 FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%$cache($k)%'"
+	) or die "$name: the waiters did not sleep";
+	return;
+}
+
+# A fill of g(k) blocked, 4 sessions waiting for it, $action launched in
+# another session; then the fill goes on.  Returns the outcomes of the
+# filler, the waiters and the actor.
 sub run_case
 {
 	my ($name, $action, $actor_waits) = @_;
 	my $k = ++$key;
-	$ctl->query_safe('SELECT pg_advisory_lock(1)');
-	ac_launch($filler, "SELECT g($k)");
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%g($k)%'"
-	) or die "$name: the filler did not reach its fill";
-	ac_launch($_, "SELECT g($k)") for @w;
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 4 FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%g($k)%'"
-	) or die "$name: the waiters did not sleep";
+	block_fill($name, 'g', $k);
 	ac_launch($actor, $action =~ s/K/$k/gr);
 	my $act;
 	if ($actor_waits eq 'yes')
@@ -197,15 +206,7 @@ sub describe
 		SELECT atomiccache.create_cache('s', 'self_inval(int)');
 	});
 	my $k = ++$key;
-	$ctl->query_safe('SELECT pg_advisory_lock(1)');
-	ac_launch($filler, "SELECT s($k)");
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%s($k)%'"
-	) or die 'the filler did not reach its fill';
-	ac_launch($_, "SELECT s($k)") for @w;
-	$node->poll_query_until('postgres',
-		"SELECT count(*) = 4 FROM pg_stat_activity WHERE wait_event_type = 'Extension' AND query LIKE '%s($k)%'"
-	) or die 'the waiters did not sleep';
+	block_fill('self invalidation', 's', $k);
 	$ctl->query_safe('SELECT pg_advisory_unlock(1)');
 	my @r = map { my ($o, $e) = ac_finish($_); { out => $o, err => ac_error($e) } } ($filler, @w);
 	# it waits for its own fill: 40P01, as a fill asking for its own key
