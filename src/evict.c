@@ -52,7 +52,7 @@ evict_one(AcEntry *e, uint64 st, void *arg)
 
 	if (s == AC_PENDING)
 		return;
-	AC_TEST_POINT(AC_TP_EVICT_CANDIDATE);
+	AC_TEST_POINT(AC_TP_EVICT_CANDIDATE, e->partition, e->so_key);
 	if (s == AC_UNCACHED || ac_entry_is_garbage(e, now))
 	{
 		/* before the removal, which takes the fill time (table.h) */

@@ -257,7 +257,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 	uint64		us;
 	Datum		result = (Datum) 0;
 
-	AC_TEST_POINT(AC_TP_FILL_START);
+	AC_TEST_POINT(AC_TP_FILL_START, 0, 0);
 	PG_TRY();
 	{
 		call->fcinfo->isnull = false;
@@ -288,7 +288,7 @@ do_fill(AcFillCall *call, AcEntry *entry, bool *isnull)
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
-	AC_TEST_POINT(AC_TP_FILL_DONE);
+	AC_TEST_POINT(AC_TP_FILL_DONE, 0, 0);
 
 	*isnull = call->fcinfo->isnull;
 	us = (ac_now_ns() - start) / 1000;
@@ -343,6 +343,7 @@ wait_and_fetch(AcFillCall *call, AcEntry *e, bool *isnull, Datum *value)
 	PG_TRY();
 	{
 		st = ac_wait_fill(e, call->cache_name);
+		AC_TEST_POINT(AC_TP_WOKEN, e->partition, e->so_key);
 		/* published, then removed before we woke: still ours to return */
 		if (AC_STATE(st) == AC_REMOVED)
 			st = AC_MAKE_STATE(AC_REMOVED_FROM(st), 0, 0);
@@ -447,6 +448,7 @@ step_hit(GetCall *g, AcEntry *e, uint64 st)
 			ac_count(stats_row(g->call), AC_EXPIRATIONS, 1);
 		return false;
 	}
+	AC_TEST_POINT(AC_TP_HIT, e->partition, e->so_key);
 	if (e->refbit == 0)
 		e->refbit = 1;
 	if (AC_STATE(st) == AC_FAILED)
@@ -545,6 +547,7 @@ step_reserve(GetCall *g)
 		g->result = ac_fill_uncached(g->call, g->isnull);
 		return true;
 	}
+	AC_TEST_POINT(AC_TP_RESERVE, newe->partition, 0);
 	ac_read_begin();
 	e = ac_table_insert(newe, dp);
 	if (e == newe)
@@ -604,7 +607,7 @@ ac_get(AcFillCall *call, StringInfo key, uint64 hash, bool *isnull)
 		}
 		else
 		{
-			AC_TEST_POINT(AC_TP_GET_FOUND);
+			AC_TEST_POINT(AC_TP_GET_FOUND, e->partition, e->so_key);
 			st = pg_atomic_read_u64(&e->state);
 			/* partner: the CAS in ac_entry_publish */
 			pg_read_barrier();
@@ -691,7 +694,7 @@ ac_fill_invalidate(int desc_idx, uint64 generation, StringInfo key,
 			ac_read_end();
 			break;
 		}
-		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND);
+		AC_TEST_POINT(AC_TP_INVALIDATE_FOUND, e->partition, e->so_key);
 		st = pg_atomic_read_u64(&e->state);
 		/* partner: the CAS in ac_entry_publish (the fill time after it) */
 		pg_read_barrier();

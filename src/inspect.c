@@ -144,6 +144,11 @@ typedef struct EntryCopy
 	uint64		bytes;
 	uint64		filled_at;
 	uint64		expires_at;
+#ifdef AC_TEST_POINTS
+	uint32		partition;		/* where it is (atomiccache_test_places) */
+	uint32		inner;
+	uint32		start_bucket;
+#endif
 } EntryCopy;
 
 typedef struct EntryScan
@@ -173,6 +178,10 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	c->filled_at = e->life.filled_at;
 	c->expires_at = es->ttl_ns ? c->filled_at + es->ttl_ns : 0;
 	c->expired = ac_entry_expired(e, es->now);
+#ifdef AC_TEST_POINTS
+	c->partition = e->partition;
+	ac_table_test_place(e, &c->inner, &c->start_bucket);
+#endif
 
 	/*
 	 * Removed meanwhile, its fill time may be a retire link (table.h): it
@@ -190,6 +199,35 @@ mono_to_timestamp(uint64 mono, uint64 now_mono, TimestampTz now_wall)
 	int64		ago_us = ((int64) now_mono - (int64) mono) / 1000;
 
 	return TimestampTzGetDatum(now_wall - ago_us);
+}
+
+/* An entry's key as the text entries() shows. */
+static Datum
+entry_key_datum(AcCacheInfo *info, EntryCopy *c, bool *isnull)
+{
+	int			header = ac_key_header_len(info->per_role, info->collatable);
+
+	/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
+	*isnull = info->nargs == 1 &&
+		ac_key_first_is_null(c->key, c->keylen, header);
+	if (*isnull)
+		return (Datum) 0;
+	return CStringGetTextDatum(ac_key_to_text(c->key, c->keylen, header,
+											  info->args, info->nargs));
+}
+
+/* The entries of this backend's version of a cache (entries_one). */
+static void
+scan_entries(AcCacheInfo *info, EntryScan *es)
+{
+	es->desc_idx = info->desc_idx;
+	/* the caller's version, if a slot serves it; never switches one */
+	es->generation = ac_desc_find(info->desc_idx, (uint64) info->uid,
+								  info->variant);
+	es->ttl_ns = info->ttl_ns;
+	es->now = ac_now_ns();
+	es->found = NIL;
+	ac_table_scan(entries_one, es);
 }
 
 PG_FUNCTION_INFO_V1(atomiccache_entries);
@@ -222,15 +260,8 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 				 errhint("Only the cache's owner, superusers and members of pg_read_all_stats may.")));
 	InitMaterializedSRF(fcinfo, 0);
 
-	es.desc_idx = info->desc_idx;
-	/* the caller's version, if a slot serves it; never switches one */
-	es.generation = ac_desc_find(info->desc_idx, (uint64) info->uid,
-								 info->variant);
-	es.ttl_ns = info->ttl_ns;
-	es.now = ac_now_ns();
-	es.found = NIL;
 	now_wall = GetCurrentTimestamp();
-	ac_table_scan(entries_one, &es);
+	scan_entries(info, &es);
 
 	foreach(lc, es.found)
 	{
@@ -259,17 +290,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 				state = "uncached";
 				break;
 		}
-		/* a one-argument NULL key is SQL NULL, not the text 'NULL' */
-		if (info->nargs == 1 &&
-			ac_key_first_is_null(c->key, c->keylen,
-								 ac_key_header_len(info->per_role,
-												   info->collatable)))
-			nulls[0] = true;
-		else
-			values[0] = CStringGetTextDatum(ac_key_to_text(c->key, c->keylen,
-														   ac_key_header_len(info->per_role,
-																			 info->collatable),
-														   info->args, info->nargs));
+		values[0] = entry_key_datum(info, c, &nulls[0]);
 		values[1] = CStringGetTextDatum(state);
 		values[2] = Int64GetDatum((int64) c->bytes);
 		if (c->state == AC_READY || c->state == AC_FAILED)
@@ -289,6 +310,89 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+#ifdef AC_TEST_POINTS
+/*
+ * Functions of test builds only, which no script declares: a test
+ * (test/t/250_interleavings.pl) declares them itself, to choose the keys
+ * and partitions of its interleavings and to check the index after.
+ */
+
+PG_FUNCTION_INFO_V1(atomiccache_test_places);
+
+/*
+ * atomiccache_test_places(cache text) RETURNS TABLE (key text, partition
+ * int, inner bigint, start_bucket int): where each entry of the cache is.
+ */
+Datum
+atomiccache_test_places(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AcCacheInfo *info = ac_info_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	EntryScan	es;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	scan_entries(info, &es);
+	foreach(lc, es.found)
+	{
+		EntryCopy  *c = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = entry_key_datum(info, c, &nulls[0]);
+		values[1] = Int32GetDatum((int32) c->partition);
+		values[2] = Int64GetDatum((int64) c->inner);
+		values[3] = Int32GetDatum((int32) c->start_bucket);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_test_partitions);
+
+/*
+ * atomiccache_test_partitions() RETURNS TABLE (partition int, buckets int,
+ * entries int, linked int, segments int, mapped int, segment_bytes
+ * bigint): the shape of each partition of the index.
+ */
+Datum
+atomiccache_test_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint32		pi;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ac_attach();
+	for (pi = 0; pi < AC_NPARTITIONS; pi++)
+	{
+		AcTestPartition tp;
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		ac_table_test_partition(pi, &tp);
+		values[0] = Int32GetDatum((int32) pi);
+		values[1] = Int32GetDatum((int32) tp.buckets);
+		values[2] = Int32GetDatum((int32) tp.entries);
+		values[3] = Int32GetDatum((int32) tp.linked);
+		values[4] = Int32GetDatum((int32) tp.segments);
+		values[5] = Int32GetDatum((int32) tp.mapped);
+		values[6] = Int64GetDatum((int64) tp.segment_bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(atomiccache_test_epoch);
+
+/* atomiccache_test_epoch() RETURNS bigint: the global epoch. */
+Datum
+atomiccache_test_epoch(PG_FUNCTION_ARGS)
+{
+	ac_attach();
+	PG_RETURN_INT64((int64) pg_atomic_read_u64(&ac_shared->global_epoch));
+}
+#endif							/* AC_TEST_POINTS */
 
 PG_FUNCTION_INFO_V1(atomiccache_caches);
 

@@ -105,6 +105,9 @@
  * reclaimer that sees the epoch cleared also sees the pin: it reads the
  * slots, executes a full barrier, then reads the refcount.
  *
+ * The orders argued above are forced, one backend stopped at a test
+ * point (table.h) while others act, by test/t/250_interleavings.pl.
+ *
  * IDENTIFICATION
  *	  src/table.c
  *
@@ -285,26 +288,40 @@ sentinel_linked(AcNode *n)
 	return n != NULL && pg_atomic_read_u64(&n->next) != AC_NOT_LINKED;
 }
 
+/* A partition's mask, for the segment pointers read after it. */
+static inline uint32
+read_mask(AcPartition *part)
+{
+	uint32		mask = pg_atomic_read_u32(&part->mask);
+
+	pg_read_barrier();			/* partner: table_grow's write barrier */
+	return mask;
+}
+
 /*
- * The sentinel to start a walk from for inner hash h: its bucket's, or
- * the nearest linked ancestor's.  Lock-free.
+ * The sentinel to start a walk from for bucket *b: its own, or the
+ * nearest linked ancestor's, whose bucket is left in *b.  Lock-free.
  */
+static AcNode *
+start_at(AcPartition *part, uint32 *b)
+{
+	for (;;)
+	{
+		AcNode	   *n = bucket_node(part, *b, false);
+
+		if (*b == 0 || sentinel_linked(n))
+			return n;
+		*b = parent_bucket(*b);
+	}
+}
+
+/* The sentinel to start a walk from for inner hash h.  Lock-free. */
 static AcNode *
 start_node(AcPartition *part, uint32 h)
 {
-	uint32		mask = pg_atomic_read_u32(&part->mask);
-	uint32		b;
+	uint32		b = h & read_mask(part);
 
-	pg_read_barrier();			/* partner: table_grow's write barrier */
-	b = h & mask;
-	for (;;)
-	{
-		AcNode	   *n = bucket_node(part, b, false);
-
-		if (b == 0 || sentinel_linked(n))
-			return n;
-		b = parent_bucket(b);
-	}
+	return start_at(part, &b);
 }
 
 /*
@@ -343,18 +360,29 @@ link_bucket(AcPartition *part, uint32 pi, uint32 b)
 	 */
 	pg_atomic_write_u64(&n->next, p);
 	pg_write_barrier();
+	AC_TEST_POINT(AC_TP_LINK, pi, b);
 	pg_atomic_write_u64(&pred->next, sentinel_ref(pi, b));
 	return n;
 }
 
 #ifdef AC_TEST_POINTS
+/* the points this backend calls ac_test_point() at (table.h): 1 to 6 */
+uint32		ac_test_armed = 0x7E;
+
 /*
  * An empty function that a test stops a backend in (gdb breakpoint, with
- * a condition on the point).  The asm keeps the compiler from dropping the
- * call as side-effect free.
+ * a condition on the point and its arguments, read from the registers
+ * that carry them at its entry).  The barrier keeps the compiler from
+ * dropping the call as side-effect free; noipa, where the compiler has
+ * it, from cloning the function without its unused arguments.
  */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+__attribute__((noipa))
+#endif
+#endif
 pg_noinline void
-ac_test_point(AcTestPoint point)
+ac_test_point(AcTestPoint point, uint64 a, uint64 b)
 {
 	pg_compiler_barrier();
 }
@@ -445,11 +473,17 @@ ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 {
 	uint32		h = inner_hash(hash);
 	uint32		so_key = entry_so_key(h);
+	AcPartition *part = &ac_shared->partitions[partition_of(hash)];
+	uint32		b;
+	AcNode	   *start;
 	uint64		p;
 
 	Assert(read_depth > 0);
-	p = pg_atomic_read_u64(&start_node(&ac_shared->partitions[partition_of(hash)],
-									   h)->next);
+	b = h & read_mask(part);
+	AC_TEST_POINT(AC_TP_FIND_MASK, partition_of(hash), b);
+	start = start_at(part, &b);
+	AC_TEST_POINT(AC_TP_FIND_START, partition_of(hash), b);
+	p = pg_atomic_read_u64(&start->next);
 	while (p != InvalidDsaPointer)
 	{
 		AcEntry    *e;
@@ -469,6 +503,7 @@ ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 			entry_matches(e, desc_idx, generation, key, keylen) &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
+		AC_TEST_POINT(AC_TP_FIND_STEP, partition_of(hash), e->so_key);
 		p = pg_atomic_read_u64(&e->node.next);
 	}
 	return NULL;
@@ -588,6 +623,7 @@ ac_table_insert(AcEntry *newentry, dsa_pointer dp)
 	pg_atomic_write_u64(&newentry->node.next, p);
 	/* the entry is complete before it shows (partner: lookups' loads) */
 	pg_write_barrier();
+	AC_TEST_POINT(AC_TP_LINK, newentry->partition, 0);
 	pg_atomic_write_u64(&pred->next, dp);
 	pg_atomic_fetch_add_u32(&part->count, 1);
 	LWLockRelease(&part->lock);
@@ -661,6 +697,7 @@ shrink(uint32 pi)
 	pg_atomic_write_u64(&part->segments[s], InvalidDsaPointer);
 	pg_atomic_fetch_sub_u64(&ac_shared->nbuckets, half);
 	LWLockRelease(&part->lock);
+	AC_TEST_POINT(AC_TP_SHRINK, pi, half);
 
 	/* retire: the epoch is read after the pointer was cleared */
 	pg_memory_barrier();
@@ -707,6 +744,7 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 										AC_MAKE_STATE(AC_REMOVED,
 													  AC_STATE(expected), 0)))
 		return false;
+	AC_TEST_POINT(AC_TP_MARKED, pi, entry->so_key);
 
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	/* its predecessor is after its bucket's (or an ancestor's) sentinel */
@@ -733,6 +771,7 @@ ac_entry_remove(AcEntry *entry, uint64 expected)
 	 */
 	pg_memory_barrier();
 	r = pg_atomic_read_u64(&ac_shared->global_epoch);
+	AC_TEST_POINT(AC_TP_RETIRE, pi, r);
 	push_one(&ac_shared->retired[r % 3], p, &entry->life.retire_next);
 
 	if (nb > AC_SEG0_BUCKETS && count < nb / 2)
@@ -786,6 +825,7 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	for (i = 0; i < (size - offsetof(AcSegment, buckets)) / sizeof(AcNode); i++)
 		pg_atomic_init_u64(&sp->buckets[i].next, AC_NOT_LINKED);
 
+	AC_TEST_POINT(AC_TP_GROW_BEGIN, pi, 0);
 	LWLockAcquire(&part->lock, LW_EXCLUSIVE);
 	nb = pg_atomic_read_u32(&part->mask) + 1;
 	if (pg_atomic_read_u32(&part->count) <= GROW_LOAD * nb ||
@@ -806,6 +846,7 @@ ac_table_grow(uint64 hash, dsa_pointer segment, Size size)
 	pg_atomic_write_u64(&part->segments[s], segment);
 	pg_write_barrier();
 	pg_atomic_write_u32(&part->mask, 2 * nb - 1);
+	AC_TEST_POINT(AC_TP_GROW, pi, 2 * nb);
 	LWLockRelease(&part->lock);
 	pg_atomic_fetch_add_u64(&ac_shared->nbuckets, nb);
 	return true;
@@ -1078,6 +1119,9 @@ ac_reclaim(void)
 	{
 		dsa_pointer chain = ac_shared->retire_backlog;
 
+		AC_TEST_POINT(AC_TP_RECLAIM_BACKLOG,
+					  pg_atomic_read_u64(&ac_shared->global_epoch), 0);
+
 		ac_shared->retire_backlog = InvalidDsaPointer;
 		free_chain(chain, pg_atomic_read_u64(&ac_shared->global_epoch),
 				   &budget);
@@ -1096,6 +1140,7 @@ ac_reclaim(void)
 		pg_atomic_write_u64(&ac_shared->global_epoch, epoch + 1);
 		/* pins are taken before epochs are cleared (see head comment) */
 		pg_memory_barrier();
+		AC_TEST_POINT(AC_TP_RECLAIM_ADVANCED, epoch + 1, 0);
 		free_chain(pg_atomic_exchange_u64(&ac_shared->retired[(epoch - 1) % 3],
 										  InvalidDsaPointer),
 				   epoch + 1, &budget);
@@ -1251,7 +1296,7 @@ sweep_one(AcEntry *e, uint64 st, void *arg)
 		/* before the removal, which takes the fill time (table.h) */
 		bool		expired = s != AC_UNCACHED && ac_entry_expired(e, now);
 
-		AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE);
+		AC_TEST_POINT(AC_TP_SWEEP_CANDIDATE, e->partition, e->so_key);
 		if (ac_entry_remove(e, st) && expired)
 			ac_count(ac_stat_row(e->desc_idx), AC_EXPIRATIONS, 1);
 	}
@@ -1340,3 +1385,66 @@ ac_sweep_all(void)
 		}
 	}
 }
+
+#ifdef AC_TEST_POINTS
+/*
+ * Where a linked entry is: its inner hash (all but the top bit), and the
+ * bucket whose sentinel a lookup of it starts from now.  Caller is in a
+ * read section.
+ */
+void
+ac_table_test_place(const AcEntry *e, uint32 *inner, uint32 *start_bucket)
+{
+	AcPartition *part = &ac_shared->partitions[e->partition];
+	uint32		b;
+
+	Assert(read_depth > 0);
+	*inner = entry_inner(e);
+	b = *inner & read_mask(part);
+	(void) start_at(part, &b);
+	*start_bucket = b;
+}
+
+/*
+ * The shape of partition pi.  Reads without its lock: exact only while
+ * nobody changes the partition.  Opens its own read section.
+ */
+void
+ac_table_test_partition(uint32 pi, AcTestPartition *out)
+{
+	AcPartition *part = &ac_shared->partitions[pi];
+	uint32		b;
+	int			s;
+
+	ac_read_begin();
+	out->buckets = read_mask(part) + 1;
+	out->entries = pg_atomic_read_u32(&part->count);
+	out->linked = 0;
+	for (b = 0; b < AC_SEG0_BUCKETS; b++)
+		if (b == 0 || sentinel_linked(&part->seg0[b]))
+			out->linked++;
+	out->segments = 0;
+	out->mapped = 0;
+	out->segment_bytes = 0;
+	for (s = 1; s < AC_MAX_SEGMENTS; s++)
+	{
+		dsa_pointer seg = pg_atomic_read_u64(&part->segments[s]);
+
+		/* the size is the segment's number's: no need to read a header */
+		if (DsaPointerIsValid(pg_atomic_read_u64(&part->mapped[s])))
+		{
+			out->mapped++;
+			out->segment_bytes += offsetof(AcSegment, buckets) +
+				(uint64) segment_buckets(s) * sizeof(AcNode);
+		}
+		if (!DsaPointerIsValid(seg))
+			continue;
+		out->segments++;
+		pg_read_barrier();
+		for (b = 0; b < segment_buckets(s); b++)
+			if (sentinel_linked(&((AcSegment *) ac_addr(seg))->buckets[b]))
+				out->linked++;
+	}
+	ac_read_end();
+}
+#endif

@@ -129,10 +129,17 @@ ac_entry_key(const AcEntry *e)
 /*
  * Test points: the places where the order of two backends matters to an
  * argument of a head comment.  Test builds (-DAC_TEST_POINTS, as
- * test/run.sh builds) call ac_test_point() there, an empty function in
- * which test/t/100_removers.pl stops one backend with gdb while another
- * acts (and test/t/230_faults.pl a filler, while faults are injected);
- * other builds compile nothing.
+ * test/run.sh builds) call ac_test_point(point, a, b) there, an empty
+ * function in which a test stops one backend with gdb while others act
+ * (test/t/100_removers.pl, 230_faults.pl, 250_interleavings.pl); a and b
+ * say where the backend is (a partition, a bucket, an entry's so_key, an
+ * epoch: see each point; points 1 to 4 give the entry's partition and
+ * so_key), for gdb's conditions.  Only the points armed in the backend's
+ * ac_test_armed call it: points 1 to 6 from the start (2 is on every
+ * lookup that finds its entry, so a backend under gdb traps there on
+ * every hit), the others once a test arms them (gdb sets the bit), so
+ * that a backend does not trap on every lookup's steps unless asked.
+ * Other builds compile nothing.
  */
 typedef enum AcTestPoint
 {
@@ -141,14 +148,49 @@ typedef enum AcTestPoint
 	AC_TP_SWEEP_CANDIDATE = 3,	/* the garbage sweep is about to remove */
 	AC_TP_EVICT_CANDIDATE = 4,	/* eviction is about to remove */
 	AC_TP_FILL_START = 5,		/* a filler holds its entry, fill not called */
-	AC_TP_FILL_DONE = 6			/* the fill returned, outcome not published */
+	AC_TP_FILL_DONE = 6,		/* the fill returned, outcome not published */
+	AC_TP_FIND_MASK = 7,		/* a lookup read the mask (a: partition, b:
+								 * its bucket under that mask) */
+	AC_TP_FIND_START = 8,		/* a lookup has its start sentinel, next
+								 * unread (a: partition, b: its bucket) */
+	AC_TP_RESERVE = 9,			/* a reservation is made, not linked (a:
+								 * partition) */
+	AC_TP_LINK = 10,			/* under the lock, a node complete but not
+								 * linked (a: partition, b: a sentinel's
+								 * bucket, or 0 for an entry) */
+	AC_TP_GROW_BEGIN = 11,		/* a grower has its segment, lock not taken
+								 * (a: partition) */
+	AC_TP_GROW = 12,			/* under the lock, the new mask published
+								 * (a: partition, b: its buckets now) */
+	AC_TP_SHRINK = 13,			/* a shrink let go of the lock, its segment
+								 * not retired (a: partition, b: buckets) */
+	AC_TP_MARKED = 14,			/* a remover's CAS won, entry still linked
+								 * (a: partition, b: so_key) */
+	AC_TP_RETIRE = 15,			/* an unlinked entry's epoch read, not pushed
+								 * on its list (a: partition, b: the epoch) */
+	AC_TP_RECLAIM_ADVANCED = 16,	/* the epoch advanced, its list not taken
+									 * (a: the new epoch) */
+	AC_TP_RECLAIM_BACKLOG = 17, /* a reclaimer holds a backlog (a: the
+								 * epoch) */
+	AC_TP_HIT = 18,				/* a hit decided, value not copied (a:
+								 * partition, b: so_key) */
+	AC_TP_WOKEN = 19,			/* a waiter woke to the outcome, pinned, not
+								 * in a read section, value not copied (a:
+								 * partition, b: so_key) */
+	AC_TP_FIND_STEP = 20		/* a lookup stands on an entry, its next
+								 * unread (a: partition, b: its so_key) */
 } AcTestPoint;
 
 #ifdef AC_TEST_POINTS
-extern void ac_test_point(AcTestPoint point);
-#define AC_TEST_POINT(p)	ac_test_point(p)
+extern uint32 ac_test_armed;
+extern void ac_test_point(AcTestPoint point, uint64 a, uint64 b);
+#define AC_TEST_POINT(p, a, b) \
+	do { \
+		if (unlikely(ac_test_armed & ((uint32) 1 << (p)))) \
+			ac_test_point((p), (a), (b)); \
+	} while (0)
 #else
-#define AC_TEST_POINT(p)	((void) 0)
+#define AC_TEST_POINT(p, a, b)	((void) 0)
 #endif
 
 /* read sections (epoch-based reclamation) */
@@ -226,6 +268,27 @@ extern uint64 ac_table_round(void);
 extern void ac_table_garbage_hint(uint64 n);
 extern void ac_sweep_garbage(uint64 max_visits);
 extern void ac_sweep_all(void);
+
+#ifdef AC_TEST_POINTS
+/*
+ * What tests read of the index (inspect.c, atomiccache_test_*): the
+ * place of an entry, and the shape of a partition.
+ */
+typedef struct AcTestPartition
+{
+	uint32		buckets;		/* its mask + 1 */
+	uint32		entries;		/* its count */
+	uint32		linked;			/* sentinels linked (bucket 0's included) */
+	uint32		segments;		/* segments lookups reach */
+	uint32		mapped;			/* segments references reach (a shrink's
+								 * not freed yet included) */
+	uint64		segment_bytes;	/* bytes of the mapped segments */
+} AcTestPartition;
+
+extern void ac_table_test_place(const AcEntry *e, uint32 *inner,
+								uint32 *start_bucket);
+extern void ac_table_test_partition(uint32 pi, AcTestPartition *out);
+#endif
 
 /* the index's growth (evict.c allocates the bytes) */
 extern Size ac_table_growth_wanted(uint64 hash);

@@ -37,6 +37,7 @@ our @EXPORT = qw(
   ac_count_waiting
   ac_gdb_stop_at
   ac_gdb_wait_stopped
+  ac_gdb_stopped_args
   ac_gdb_release
 );
 
@@ -183,12 +184,25 @@ sub ac_error
 # Attach gdb to the backend $pid and let it run until it reaches test point
 # $point (an AcTestPoint of src/table.h; test builds only), where it stays
 # stopped until ac_gdb_release.  Returns a handle.  Signals the server sends
-# (latches, timeouts) pass through without stopping it.
+# (latches, timeouts) pass through without stopping it.  %opt:
+#   cond => a gdb condition on the point's arguments, $a and $b (spelled
+#           so: they stand for the registers that carry them), such as
+#           '$a == 5 && $b >= 16'; the point stops only where it holds;
+# the point is armed in the backend (ac_test_armed), so that the backend
+# calls the test point there at all (points 1 to 6 are armed already).
+# Once stopped, ac_gdb_stopped_args gives the point's arguments.
 sub ac_gdb_stop_at
 {
-	my ($pid, $point) = @_;
+	my ($pid, $point, %opt) = @_;
 	my %g = (in => '', out => '', err => '');
+	my $cond = "(int) \$rdi == $point";
 
+	if (defined $opt{cond})
+	{
+		(my $c = $opt{cond}) =~ s/\$a\b/(unsigned long) \$rsi/g;
+		$c =~ s/\$b\b/(unsigned long) \$rdx/g;
+		$cond .= " && ($c)";
+	}
 	$g{run} = IPC::Run::start(
 		[ 'gdb', '-nx', '-q', '-p', $pid ],
 		'<', \$g{in}, '>', \$g{out}, '2>', \$g{err},
@@ -198,10 +212,12 @@ sub ac_gdb_stop_at
 		'set confirm off',
 		'set breakpoint pending on',
 		'handle SIGUSR1 SIGUSR2 SIGINT SIGTERM SIGQUIT SIGALRM SIGPIPE SIGHUP nostop noprint pass',
-		"break ac_test_point if (int) \$rdi == $point",
+		# (typed: without debug information gdb knows no type of it)
+		"set var *(unsigned int *) &ac_test_armed = *(unsigned int *) &ac_test_armed | (1 << $point)",
+		"break ac_test_point if $cond",
 		'commands',
 		'silent',
-		'printf "AC_STOPPED\\n"',
+		'printf "AC_STOPPED %lu %lu\\n", (unsigned long) $rsi, (unsigned long) $rdx',
 		'end',
 		'printf "AC_ATTACHED\\n"',
 		'continue', '');
@@ -210,9 +226,18 @@ sub ac_gdb_stop_at
 		$g{run}->pump until $g{out} =~ /AC_ATTACHED.*Continuing\./s;
 		1;
 	} or die "gdb did not attach: $@\nstdout: $g{out}\nstderr: $g{err}";
-	die "gdb could not set its breakpoint: $g{err}"
-	  if $g{err} =~ /not defined|cannot be used/;
+	die "gdb could not set its breakpoint or arm the point: $g{err}"
+	  if $g{err} =~ /not defined|cannot be used|No symbol|unknown type/;
 	return \%g;
+}
+
+# The arguments (a, b) of the test point the backend under gdb stopped at.
+sub ac_gdb_stopped_args
+{
+	my ($g) = @_;
+	$g->{out} =~ /AC_STOPPED (\d+) (\d+)/
+	  or die "not stopped: $g->{out}";
+	return ($1, $2);
 }
 
 # Wait until the backend under gdb has stopped at its test point.  $s, the
