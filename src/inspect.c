@@ -158,6 +158,9 @@ typedef struct EntryScan
 	uint64		ttl_ns;
 	uint64		now;
 	List	   *found;
+#ifdef AC_TEST_POINTS
+	bool		places;			/* record where each entry is */
+#endif
 } EntryScan;
 
 static void
@@ -179,8 +182,12 @@ entries_one(AcEntry *e, uint64 st, void *arg)
 	c->expires_at = es->ttl_ns ? c->filled_at + es->ttl_ns : 0;
 	c->expired = ac_entry_expired(e, es->now);
 #ifdef AC_TEST_POINTS
-	c->partition = e->partition;
-	ac_table_test_place(e, &c->inner, &c->start_bucket);
+	/* only for atomiccache_test_places: entries() does as in release */
+	if (es->places)
+	{
+		c->partition = e->partition;
+		ac_table_test_place(e, &c->inner, &c->start_bucket);
+	}
 #endif
 
 	/*
@@ -218,8 +225,11 @@ entry_key_datum(AcCacheInfo *info, EntryCopy *c, bool *isnull)
 
 /* The entries of this backend's version of a cache (entries_one). */
 static void
-scan_entries(AcCacheInfo *info, EntryScan *es)
+scan_entries(AcCacheInfo *info, EntryScan *es, bool places)
 {
+#ifdef AC_TEST_POINTS
+	es->places = places;
+#endif
 	es->desc_idx = info->desc_idx;
 	/* the caller's version, if a slot serves it; never switches one */
 	es->generation = ac_desc_find(info->desc_idx, (uint64) info->uid,
@@ -261,7 +271,7 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	now_wall = GetCurrentTimestamp();
-	scan_entries(info, &es);
+	scan_entries(info, &es, false);
 
 	foreach(lc, es.found)
 	{
@@ -314,8 +324,10 @@ atomiccache_entries(PG_FUNCTION_ARGS)
 #ifdef AC_TEST_POINTS
 /*
  * Functions of test builds only, which no script declares: a test
- * (test/t/250_interleavings.pl) declares them itself, to choose the keys
- * and partitions of its interleavings and to check the index after.
+ * (test/t/250_interleavings.pl) declares them itself (as a superuser: C
+ * functions), STRICT where they take an argument, to choose the keys and
+ * partitions of its interleavings and to check the index after.  They
+ * check no privilege: release builds do not have them.
  */
 
 PG_FUNCTION_INFO_V1(atomiccache_test_places);
@@ -333,7 +345,7 @@ atomiccache_test_places(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	scan_entries(info, &es);
+	scan_entries(info, &es, true);
 	foreach(lc, es.found)
 	{
 		EntryCopy  *c = lfirst(lc);

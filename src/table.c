@@ -366,8 +366,8 @@ link_bucket(AcPartition *part, uint32 pi, uint32 b)
 }
 
 #ifdef AC_TEST_POINTS
-/* the points this backend calls ac_test_point() at (table.h): 1 to 6 */
-uint32		ac_test_armed = 0x7E;
+/* the points this backend calls ac_test_point() at (table.h) */
+uint32		ac_test_armed = AC_TEST_POINTS_ARMED;
 
 /*
  * An empty function that a test stops a backend in (gdb breakpoint, with
@@ -473,16 +473,17 @@ ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 {
 	uint32		h = inner_hash(hash);
 	uint32		so_key = entry_so_key(h);
-	AcPartition *part = &ac_shared->partitions[partition_of(hash)];
+	uint32		pi = partition_of(hash);
+	AcPartition *part = &ac_shared->partitions[pi];
 	uint32		b;
 	AcNode	   *start;
 	uint64		p;
 
 	Assert(read_depth > 0);
 	b = h & read_mask(part);
-	AC_TEST_POINT(AC_TP_FIND_MASK, partition_of(hash), b);
+	AC_TEST_POINT(AC_TP_FIND_MASK, pi, b);
 	start = start_at(part, &b);
-	AC_TEST_POINT(AC_TP_FIND_START, partition_of(hash), b);
+	AC_TEST_POINT(AC_TP_FIND_START, pi, b);
 	p = pg_atomic_read_u64(&start->next);
 	while (p != InvalidDsaPointer)
 	{
@@ -503,7 +504,7 @@ ac_table_find(uint64 hash, int desc_idx, uint64 generation,
 			entry_matches(e, desc_idx, generation, key, keylen) &&
 			AC_STATE(pg_atomic_read_u64(&e->state)) != AC_REMOVED)
 			return e;
-		AC_TEST_POINT(AC_TP_FIND_STEP, partition_of(hash), e->so_key);
+		AC_TEST_POINT(AC_TP_FIND_STEP, pi, e->so_key);
 		p = pg_atomic_read_u64(&e->node.next);
 	}
 	return NULL;
@@ -1121,7 +1122,6 @@ ac_reclaim(void)
 
 		AC_TEST_POINT(AC_TP_RECLAIM_BACKLOG,
 					  pg_atomic_read_u64(&ac_shared->global_epoch), 0);
-
 		ac_shared->retire_backlog = InvalidDsaPointer;
 		free_chain(chain, pg_atomic_read_u64(&ac_shared->global_epoch),
 				   &budget);
@@ -1430,7 +1430,7 @@ ac_table_test_partition(uint32 pi, AcTestPartition *out)
 	{
 		dsa_pointer seg = pg_atomic_read_u64(&part->segments[s]);
 
-		/* the size is the segment's number's: no need to read a header */
+		/* the size follows from s: the header need not be read */
 		if (DsaPointerIsValid(pg_atomic_read_u64(&part->mapped[s])))
 		{
 			out->mapped++;

@@ -153,23 +153,26 @@ typedef enum AcTestPoint
 								 * its bucket under that mask) */
 	AC_TP_FIND_START = 8,		/* a lookup has its start sentinel, next
 								 * unread (a: partition, b: its bucket) */
-	AC_TP_RESERVE = 9,			/* a reservation is made, not linked (a:
-								 * partition) */
+	AC_TP_RESERVE = 9,			/* a reservation is made, not linked, no read
+								 * section open (a: partition) */
 	AC_TP_LINK = 10,			/* under the lock, a node complete but not
-								 * linked (a: partition, b: a sentinel's
-								 * bucket, or 0 for an entry) */
+								 * yet in the list (a: partition, b: a
+								 * sentinel's bucket, or 0 for an entry:
+								 * bucket 0's sentinel is never linked, it
+								 * is always in the list) */
 	AC_TP_GROW_BEGIN = 11,		/* a grower has its segment, lock not taken
 								 * (a: partition) */
 	AC_TP_GROW = 12,			/* under the lock, the new mask published
 								 * (a: partition, b: its buckets now) */
 	AC_TP_SHRINK = 13,			/* a shrink let go of the lock, its segment
-								 * not retired (a: partition, b: buckets) */
+								 * not retired (a: partition, b: its
+								 * buckets now, halved) */
 	AC_TP_MARKED = 14,			/* a remover's CAS won, entry still linked
 								 * (a: partition, b: so_key) */
 	AC_TP_RETIRE = 15,			/* an unlinked entry's epoch read, not pushed
 								 * on its list (a: partition, b: the epoch) */
-	AC_TP_RECLAIM_ADVANCED = 16,	/* the epoch advanced, its list not taken
-									 * (a: the new epoch) */
+	AC_TP_RECLAIM_ADVANCED = 16,	/* reclaim_lock held, the epoch advanced
+									 * to a, list (a - 2) % 3 not taken */
 	AC_TP_RECLAIM_BACKLOG = 17, /* a reclaimer holds a backlog (a: the
 								 * epoch) */
 	AC_TP_HIT = 18,				/* a hit decided, value not copied (a:
@@ -180,6 +183,11 @@ typedef enum AcTestPoint
 	AC_TP_FIND_STEP = 20		/* a lookup stands on an entry, its next
 								 * unread (a: partition, b: its so_key) */
 } AcTestPoint;
+
+/* the points armed from the start (bits 1 to 6); ac_test_armed is 32 bits */
+#define AC_TEST_POINTS_ARMED \
+	((((uint32) 1 << (AC_TP_FILL_DONE + 1)) - 1) & ~(uint32) 1)
+StaticAssertDecl(AC_TP_FIND_STEP < 32, "a test point is a bit of a uint32");
 
 #ifdef AC_TEST_POINTS
 extern uint32 ac_test_armed;

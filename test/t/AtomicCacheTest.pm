@@ -197,6 +197,10 @@ sub ac_gdb_stop_at
 	my %g = (in => '', out => '', err => '');
 	my $cond = "(int) \$rdi == $point";
 
+	# the conditions read the registers of x86-64's calling convention
+	die 'ac_gdb_stop_at: the gdb conditions are written for x86-64'
+	  unless `uname -m` =~ /^x86_64/;
+
 	if (defined $opt{cond})
 	{
 		(my $c = $opt{cond}) =~ s/\$a\b/(unsigned long) \$rsi/g;
