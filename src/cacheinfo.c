@@ -179,9 +179,22 @@ check_tables(void)
  * of which the event trigger sees for the cache, would otherwise have a
  * row of the old layout read with the new one (PostgreSQL 15 refuses it,
  * 22P07; 18 reads it wrong, or crashes).
+ *
+ * A row type is walked once per call (*memo: its hash, the first time),
+ * and the walk can be cancelled between columns: a type of 1,600 columns
+ * of a type of 1,600 columns ... would otherwise cost 1,600^depth lookups,
+ * uninterruptible, at every load of the cache's definition.  The memo
+ * makes the hash depend on the order of the walk, which is the same in
+ * every backend for the same catalog.
  */
+typedef struct LayoutMemo
+{
+	Oid			type;
+	uint32		hash;
+} LayoutMemo;
+
 static uint32
-type_layout(Oid t, int depth)
+type_layout(Oid t, int depth, List **memo)
 {
 	uint32		h = hash_uint32((uint32) t);
 	char		typtype;
@@ -196,21 +209,32 @@ type_layout(Oid t, int depth)
 		Oid			base = getBaseTypeAndTypmod(t, &typmod);
 
 		h = hash_combine(h, hash_uint32((uint32) typmod));
-		return hash_combine(h, type_layout(base, depth + 1));
+		return hash_combine(h, type_layout(base, depth + 1, memo));
 	}
 	if (OidIsValid(elem = get_element_type(t)))
-		return hash_combine(h, type_layout(elem, depth + 1));
+		return hash_combine(h, type_layout(elem, depth + 1, memo));
 	if (typtype == TYPTYPE_RANGE)
-		return hash_combine(h, type_layout(get_range_subtype(t), depth + 1));
+		return hash_combine(h, type_layout(get_range_subtype(t), depth + 1,
+										   memo));
 	if (typtype == TYPTYPE_MULTIRANGE)
-		return hash_combine(h, type_layout(get_multirange_range(t), depth + 1));
+		return hash_combine(h, type_layout(get_multirange_range(t), depth + 1,
+										   memo));
 	if (typtype == TYPTYPE_COMPOSITE)
 	{
 		Oid			relid = get_typ_typrelid(t);
-		HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		HeapTuple	reltup;
 		int			natts = 0;
 		int			i;
+		ListCell   *lc;
+		LayoutMemo *m;
 
+		foreach(lc, *memo)
+		{
+			m = lfirst(lc);
+			if (m->type == t)
+				return m->hash;
+		}
+		reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 		if (HeapTupleIsValid(reltup))
 		{
 			natts = ((Form_pg_class) GETSTRUCT(reltup))->relnatts;
@@ -219,10 +243,12 @@ type_layout(Oid t, int depth)
 		h = hash_combine(h, hash_uint32((uint32) natts));
 		for (i = 1; i <= natts; i++)
 		{
-			HeapTuple	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
-												 Int16GetDatum(i));
+			HeapTuple	atttup;
 			Form_pg_attribute a;
 
+			CHECK_FOR_INTERRUPTS();
+			atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+									 Int16GetDatum(i));
 			if (!HeapTupleIsValid(atttup))
 				continue;
 			a = (Form_pg_attribute) GETSTRUCT(atttup);
@@ -232,9 +258,13 @@ type_layout(Oid t, int depth)
 													  (uint8) a->attalign << 1 |
 													  a->attisdropped)));
 			if (!a->attisdropped)
-				h = hash_combine(h, type_layout(a->atttypid, depth + 1));
+				h = hash_combine(h, type_layout(a->atttypid, depth + 1, memo));
 			ReleaseSysCache(atttup);
 		}
+		m = palloc(sizeof(LayoutMemo));
+		m->type = t;
+		m->hash = h;
+		*memo = lappend(*memo, m);
 	}
 	return h;
 }
@@ -246,6 +276,7 @@ info_from_def(const AcDefinition *def)
 	AcCacheInfo *info;
 	HeapTuple	ptup;
 	Form_pg_proc pform;
+	List	   *memo = NIL;		/* of type_layout */
 	int			i;
 
 	{
@@ -301,10 +332,12 @@ info_from_def(const AcDefinition *def)
 			info->collatable = true;
 	}
 	ac_type_info(pform->prorettype, &info->result);
-	info->layout = type_layout(pform->prorettype, 0);
+	info->layout = type_layout(pform->prorettype, 0, &memo);
 	for (i = 0; i < info->nargs; i++)
 		info->layout = hash_combine(info->layout,
-									type_layout(pform->proargtypes.values[i], 0));
+									type_layout(pform->proargtypes.values[i], 0,
+												&memo));
+	list_free_deep(memo);
 	ReleaseSysCache(ptup);
 	/*
 	 * The definition depends on the fill, so the fill exists (a catalog

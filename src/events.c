@@ -61,10 +61,16 @@
 #include "shmem.h"
 #include "spi.h"
 
-/* Does type t use one of the types in changed (as itself, its base
- * type, its element type, a range's subtype or a column)? */
+/*
+ * Does type t use one of the types in changed (as itself, its base type,
+ * its element type, a range's subtype or a column)?  *clean holds the row
+ * types found not to, each walked once per call, and the walk can be
+ * cancelled between columns: nested wide row types would otherwise cost
+ * their width to the power of their depth, uninterruptible, at every DDL
+ * (cacheinfo.c, type_layout, says the same).
+ */
 static bool
-type_uses(Oid t, List *changed, int depth)
+type_uses(Oid t, List *changed, int depth, List **clean)
 {
 	Oid			elem;
 	char		typtype;
@@ -75,21 +81,24 @@ type_uses(Oid t, List *changed, int depth)
 		return true;			/* deep enough: say yes, at worst a refill */
 	typtype = get_typtype(t);
 	if (typtype == TYPTYPE_DOMAIN)
-		return type_uses(getBaseType(t), changed, depth + 1);
+		return type_uses(getBaseType(t), changed, depth + 1, clean);
 	if (OidIsValid(elem = get_element_type(t)))
-		return type_uses(elem, changed, depth + 1);
+		return type_uses(elem, changed, depth + 1, clean);
 	if (typtype == TYPTYPE_RANGE)
-		return type_uses(get_range_subtype(t), changed, depth + 1);
+		return type_uses(get_range_subtype(t), changed, depth + 1, clean);
 	if (typtype == TYPTYPE_MULTIRANGE)
-		return type_uses(get_multirange_range(t), changed, depth + 1);
+		return type_uses(get_multirange_range(t), changed, depth + 1, clean);
 	if (typtype == TYPTYPE_COMPOSITE)
 	{
 		/* from the syscache, without locking the relation */
 		Oid			relid = get_typ_typrelid(t);
-		HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		HeapTuple	reltup;
 		int			natts = 0;
 		int			i;
 
+		if (list_member_oid(*clean, t))
+			return false;
+		reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 		if (HeapTupleIsValid(reltup))
 		{
 			natts = ((Form_pg_class) GETSTRUCT(reltup))->relnatts;
@@ -98,12 +107,16 @@ type_uses(Oid t, List *changed, int depth)
 
 		for (i = 1; i <= natts; i++)
 		{
-			Oid			atttype = get_atttype(relid, (AttrNumber) i);
+			Oid			atttype;
 
+			CHECK_FOR_INTERRUPTS();
+			atttype = get_atttype(relid, (AttrNumber) i);
 			/* dropped columns have no type */
-			if (OidIsValid(atttype) && type_uses(atttype, changed, depth + 1))
+			if (OidIsValid(atttype) &&
+				type_uses(atttype, changed, depth + 1, clean))
 				return true;
 		}
+		*clean = lappend_oid(*clean, t);
 		return false;
 	}
 	return false;
@@ -624,16 +637,17 @@ check_accessor(const AcDefinition *def, Form_pg_proc p)
 static bool
 uses_changed_types(Form_pg_proc p, List *types)
 {
+	List	   *clean = NIL;
+	bool		uses = false;
 	int			j;
 
 	if (types == NIL)
 		return false;
-	if (type_uses(p->prorettype, types, 0))
-		return true;
-	for (j = 0; j < p->pronargs; j++)
-		if (type_uses(p->proargtypes.values[j], types, 0))
-			return true;
-	return false;
+	uses = type_uses(p->prorettype, types, 0, &clean);
+	for (j = 0; j < p->pronargs && !uses; j++)
+		uses = type_uses(p->proargtypes.values[j], types, 0, &clean);
+	list_free(clean);
+	return uses;
 }
 
 /*
