@@ -2,7 +2,8 @@
 -- timeouts: the longest loops a user can start from SQL stop at a cancel
 -- (here statement_timeout), and leave the caches whole: entries() and the
 -- caches view over a cache of 200,000 entries, and a statement filling
--- keys one after another.
+-- keys one after another.  At the end, the walk of nested row types (no
+-- cancel there: it is shown to visit each type once).
 --
 CREATE FUNCTION cancel_fill(k int) RETURNS int LANGUAGE sql AS 'SELECT k';
 SELECT atomiccache.create_cache('cancel_big', 'cancel_fill');

@@ -180,12 +180,14 @@ check_tables(void)
  * row of the old layout read with the new one (PostgreSQL 15 refuses it,
  * 22P07; 18 reads it wrong, or crashes).
  *
- * A row type is walked once per call (*memo: its hash, the first time),
- * and the walk can be cancelled between columns: a type of 1,600 columns
- * of a type of 1,600 columns ... would otherwise cost 1,600^depth lookups,
- * uninterruptible, at every load of the cache's definition.  The memo
- * makes the hash depend on the order of the walk, which is the same in
- * every backend for the same catalog.
+ * A row type is walked once per load of a definition (*memo, shared by
+ * the walks of its result and argument types, keeps its hash from the
+ * first time), and the walk can be cancelled between columns: a type of
+ * 1,600 columns of a type of 1,600 columns ... would otherwise cost
+ * 1,600^depth lookups, uninterruptible, at every load.  The memo makes
+ * the hash depend on the order of the walk (a row type first met near
+ * the depth limit keeps the hash cut there, wherever it appears again),
+ * which is the same in every backend for the same catalog.
  */
 typedef struct LayoutMemo
 {

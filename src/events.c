@@ -64,9 +64,10 @@
 /*
  * Does type t use one of the types in changed (as itself, its base type,
  * its element type, a range's subtype or a column)?  *clean holds the row
- * types found not to, each walked once per call, and the walk can be
- * cancelled between columns: nested wide row types would otherwise cost
- * their width to the power of their depth, uninterruptible, at every DDL
+ * types found not to, so that each is walked once per cache checked
+ * (uses_changed_types), and the walk can be cancelled between columns:
+ * nested wide row types would otherwise cost their width to the power of
+ * their depth, uninterruptible, at every DDL that changes a type
  * (cacheinfo.c, type_layout, says the same).
  */
 static bool

@@ -46,8 +46,9 @@
  * between); new buckets are linked lazily, by the first insert that needs
  * one.  Shrinking: after an unlink, a partition with fewer than one entry
  * per two buckets halves its mask, unlinks the sentinels of the upper
- * half, clears the segment's pointer for lookups, and retires the segment
- * (below).  Both run under the lock; a lookup that read the old mask
+ * half and clears the segment's pointer for lookups, under the lock, then
+ * retires the segment (below) after letting go of it.  Growing and those
+ * steps of shrinking run under the lock; a lookup that read the old mask
  * reaches either a sentinel still linked, an unlinked one (see above), or,
  * the segment pointer gone, the ancestor.  Growing and shrinking never
  * stop a lookup.

@@ -146,13 +146,15 @@ typedef enum AcTestPoint
 	AC_TP_INVALIDATE_FOUND = 1, /* invalidate found the entry, state unread */
 	AC_TP_GET_FOUND = 2,		/* a lookup found the entry, state unread */
 	AC_TP_SWEEP_CANDIDATE = 3,	/* the garbage sweep is about to remove */
-	AC_TP_EVICT_CANDIDATE = 4,	/* eviction is about to remove */
+	AC_TP_EVICT_CANDIDATE = 4,	/* an eviction walk stands on an entry not
+								 * PENDING, nothing decided */
 	AC_TP_FILL_START = 5,		/* a filler holds its entry, fill not called */
 	AC_TP_FILL_DONE = 6,		/* the fill returned, outcome not published */
 	AC_TP_FIND_MASK = 7,		/* a lookup read the mask (a: partition, b:
 								 * its bucket under that mask) */
 	AC_TP_FIND_START = 8,		/* a lookup has its start sentinel, next
-								 * unread (a: partition, b: its bucket) */
+								 * unread (a: partition, b: the sentinel's
+								 * bucket: its own or an ancestor) */
 	AC_TP_RESERVE = 9,			/* a reservation is made, not linked, no read
 								 * section open (a: partition) */
 	AC_TP_LINK = 10,			/* under the lock, a node complete but not

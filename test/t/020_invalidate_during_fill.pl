@@ -50,7 +50,7 @@ is(ac_fills($node, 'fills'), 1, 'one fill so far');
 $ctl->query_safe('SELECT pg_advisory_unlock(1)');
 my ($out, $err) = ac_finish($filler);
 is($out, 'value of 1 from fill 1', 'the filler gets its value');
-# SPEC: callers that find a fill in progress sleep, then return the filled
+# README, Semantics: callers that find a fill in progress sleep, then return the filled
 # value -- even when an invalidate() waiting on the same fill removes it.
 my $i = 1;
 for my $r (@readers)

@@ -7,7 +7,8 @@
 # The removers are invalidate, a lookup that finds an expired entry, the
 # garbage sweep that runs before each fill, and eviction.  For every pair
 # (A, B), backend A is stopped with gdb at its test point (src/table.h:
-# after its lookup found the entry, before it reads or swaps the state),
+# once it found the entry, by a lookup or a walk, before it swaps the
+# state),
 # backend B removes the same entry meanwhile, then A goes on.  Each case
 # ends with:
 #   - A's statement done, without error;

@@ -823,7 +823,7 @@ sub end_checks
 # 4,999 entries retired while a reader held the epoch back: the next
 # reclaimer frees 4,096 and leaves a backlog.  A reclaimer stops holding
 # it; inserts, removals and hits go on (their reclaims skip: the lock is
-# taken), and the epoch does not move.
+# taken), and nothing is freed meanwhile.
 {
 	$case = 'backlog x everything';
 	fresh(keys => [ 1 .. 5000 ]);
