@@ -180,18 +180,20 @@ check_tables(void)
  * row of the old layout read with the new one (PostgreSQL 15 refuses it,
  * 22P07; 18 reads it wrong, or crashes).
  *
- * A row type is walked once per load of a definition (*memo, shared by
- * the walks of its result and argument types, keeps its hash from the
- * first time), and the walk can be cancelled between columns: a type of
- * 1,600 columns of a type of 1,600 columns ... would otherwise cost
- * 1,600^depth lookups, uninterruptible, at every load.  The memo makes
- * the hash depend on the order of the walk (a row type first met near
- * the depth limit keeps the hash cut there, wherever it appears again),
- * which is the same in every backend for the same catalog.
+ * A row type is walked once per depth per load of a definition (*memo,
+ * shared by the walks of its result and argument types, keeps each
+ * hash), and the walk can be cancelled between columns: a type of 1,600
+ * columns of a type of 1,600 columns ... would otherwise cost
+ * 1,600^depth lookups, uninterruptible, at every load.  The memo is keyed
+ * by depth too, because the walk stops at a depth limit: a type met near
+ * it is hashed without its deeper levels, and that cut hash must not
+ * stand for the type where it appears higher up (a change down there
+ * would go unseen).  So the hash is the one a walk of every path gives.
  */
 typedef struct LayoutMemo
 {
 	Oid			type;
+	int			depth;
 	uint32		hash;
 } LayoutMemo;
 
@@ -233,7 +235,7 @@ type_layout(Oid t, int depth, List **memo)
 		foreach(lc, *memo)
 		{
 			m = lfirst(lc);
-			if (m->type == t)
+			if (m->type == t && m->depth == depth)
 				return m->hash;
 		}
 		reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -265,6 +267,7 @@ type_layout(Oid t, int depth, List **memo)
 		}
 		m = palloc(sizeof(LayoutMemo));
 		m->type = t;
+		m->depth = depth;
 		m->hash = h;
 		*memo = lappend(*memo, m);
 	}

@@ -65,7 +65,9 @@
  * Does type t use one of the types in changed (as itself, its base type,
  * its element type, a range's subtype or a column)?  *clean holds the row
  * types found not to, so that each is walked once per cache checked
- * (uses_changed_types), and the walk can be cancelled between columns:
+ * (uses_changed_types), and the walk can be cancelled between columns
+ * (a type found clean was walked to its end: the depth limit answers
+ * yes, so the answer holds at any depth):
  * nested wide row types would otherwise cost their width to the power of
  * their depth, uninterruptible, at every DDL that changes a type
  * (cacheinfo.c, type_layout, says the same).
