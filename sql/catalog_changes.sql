@@ -312,6 +312,40 @@ SELECT atomiccache.contains('cc.smalls', 5) AS violating_cached;
 \set VERBOSITY sqlstate
 SELECT cc.smalls(5);
 \set VERBOSITY default
+-- a domain over that domain: the constraint added below it counts too
+CREATE DOMAIN cc.small2 AS integer;
+CREATE DOMAIN cc.smaller AS cc.small2;
+CREATE FUNCTION cc.mksmaller(k integer) RETURNS cc.smaller LANGUAGE sql AS $$ SELECT k * 100 $$;
+SELECT atomiccache.create_cache('cc.smallers', 'cc.mksmaller(integer)');
+SELECT cc.smallers(5);
+ALTER DOMAIN cc.small2 ADD CONSTRAINT under_100 CHECK (VALUE < 100);
+SELECT atomiccache.contains('cc.smallers', 5) AS violating_cached;
+\set VERBOSITY sqlstate
+SELECT cc.smallers(5);
+\set VERBOSITY default
+-- row types nested deeper than the layout check sees (8 levels): the
+-- values are computed at each call, never stored (README, Semantics)
+DO $$
+BEGIN
+	CREATE TYPE cc.deep0 AS (x integer);
+	FOR d IN 1 .. 9 LOOP
+		EXECUTE format('CREATE TYPE cc.deep%s AS (inner_row cc.deep%s)', d, d - 1);
+	END LOOP;
+END $$;
+CREATE FUNCTION cc.mkdeep(k integer) RETURNS cc.deep9 LANGUAGE sql
+	AS $$ SELECT NULL::cc.deep9 $$;
+CREATE FUNCTION cc.mkdeep8(k integer) RETURNS cc.deep7 LANGUAGE sql
+	AS $$ SELECT NULL::cc.deep7 $$;
+SELECT atomiccache.create_cache('cc.deeps', 'cc.mkdeep(integer)');
+SELECT atomiccache.create_cache('cc.deeps8', 'cc.mkdeep8(integer)');
+SELECT cc.deeps(1) IS NULL, cc.deeps(1) IS NULL, cc.deeps8(1) IS NULL, cc.deeps8(1) IS NULL;
+SELECT name, fills, hits, entries FROM atomiccache.caches
+ WHERE name IN ('cc.deeps', 'cc.deeps8') ORDER BY name;
+SELECT atomiccache.drop_cache(c) FROM unnest(ARRAY['cc.deeps', 'cc.deeps8', 'cc.smallers']) c;
+DROP FUNCTION cc.mkdeep(integer), cc.mkdeep8(integer), cc.mksmaller(integer);
+DROP TYPE cc.deep9, cc.deep8, cc.deep7, cc.deep6, cc.deep5, cc.deep4, cc.deep3,
+	cc.deep2, cc.deep1, cc.deep0;
+DROP DOMAIN cc.smaller, cc.small2;
 -- an array of the composite type, and a key of it
 CREATE FUNCTION cc.pairsum(p cc.pair[]) RETURNS bigint LANGUAGE sql AS $$ SELECT sum(x.a + x.b) FROM unnest(p) x $$;
 SELECT atomiccache.create_cache('cc.sums', 'cc.pairsum(cc.pair[])');

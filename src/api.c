@@ -354,7 +354,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * it commits: other sessions keep the definitions in force (and a fill
 	 * of another cache may call the changed one).
 	 */
-	if (unlikely(ac_xact_invalidates))
+	if (unlikely(ac_xact_invalidates || info->layout_cut))
 		result = ac_fill_uncached(&call, &isnull);
 	else if (unlikely(call.generation == 0))
 		result = ac_fill_no_slot(&call, &isnull);

@@ -197,32 +197,48 @@ typedef struct LayoutMemo
 	uint32		hash;
 } LayoutMemo;
 
+#define LAYOUT_DEPTH 8
+
 static uint32
-type_layout(Oid t, int depth, List **memo)
+type_layout(Oid t, int depth, List **memo, bool *cut)
 {
 	uint32		h = hash_uint32((uint32) t);
 	char		typtype;
 	Oid			elem;
 
-	if (depth > 8 || !OidIsValid(t))
+	if (!OidIsValid(t))
 		return h;
 	typtype = get_typtype(t);
+	if (depth > LAYOUT_DEPTH)
+	{
+		/*
+		 * A type with levels of its own here: their changes would not
+		 * change the hash, so the cache must not store values at all
+		 * (*cut; README, Semantics).
+		 */
+		if (typtype != TYPTYPE_BASE && typtype != TYPTYPE_ENUM &&
+			typtype != TYPTYPE_PSEUDO)
+			*cut = true;
+		else if (OidIsValid(get_element_type(t)))
+			*cut = true;
+		return h;
+	}
 	if (typtype == TYPTYPE_DOMAIN)
 	{
 		int32		typmod = -1;
 		Oid			base = getBaseTypeAndTypmod(t, &typmod);
 
 		h = hash_combine(h, hash_uint32((uint32) typmod));
-		return hash_combine(h, type_layout(base, depth + 1, memo));
+		return hash_combine(h, type_layout(base, depth + 1, memo, cut));
 	}
 	if (OidIsValid(elem = get_element_type(t)))
-		return hash_combine(h, type_layout(elem, depth + 1, memo));
+		return hash_combine(h, type_layout(elem, depth + 1, memo, cut));
 	if (typtype == TYPTYPE_RANGE)
 		return hash_combine(h, type_layout(get_range_subtype(t), depth + 1,
-										   memo));
+										   memo, cut));
 	if (typtype == TYPTYPE_MULTIRANGE)
 		return hash_combine(h, type_layout(get_multirange_range(t), depth + 1,
-										   memo));
+										   memo, cut));
 	if (typtype == TYPTYPE_COMPOSITE)
 	{
 		Oid			relid = get_typ_typrelid(t);
@@ -262,7 +278,8 @@ type_layout(Oid t, int depth, List **memo)
 													  (uint8) a->attalign << 1 |
 													  a->attisdropped)));
 			if (!a->attisdropped)
-				h = hash_combine(h, type_layout(a->atttypid, depth + 1, memo));
+				h = hash_combine(h, type_layout(a->atttypid, depth + 1, memo,
+												cut));
 			ReleaseSysCache(atttup);
 		}
 		m = palloc(sizeof(LayoutMemo));
@@ -337,11 +354,11 @@ info_from_def(const AcDefinition *def)
 			info->collatable = true;
 	}
 	ac_type_info(pform->prorettype, &info->result);
-	info->layout = type_layout(pform->prorettype, 0, &memo);
+	info->layout = type_layout(pform->prorettype, 0, &memo, &info->layout_cut);
 	for (i = 0; i < info->nargs; i++)
 		info->layout = hash_combine(info->layout,
 									type_layout(pform->proargtypes.values[i], 0,
-												&memo));
+												&memo, &info->layout_cut));
 	list_free_deep(memo);
 	ReleaseSysCache(ptup);
 	/*

@@ -37,6 +37,8 @@ typedef struct AcCacheInfo
 	bool		fill_strict;	/* as the fill is now (reloaded on change) */
 	TransactionId fill_version; /* raw xmin of the fill's pg_proc row */
 	uint32		layout;			/* of the key and result types (cacheinfo.c) */
+	bool		layout_cut;		/* types nested past what layout sees: the
+								 * values are never stored (api.c) */
 	uint64		variant;		/* the version of the definition (key.h) */
 	TransactionId fill_order;	/* the fill row's age: its xmin, or
 								 * FrozenTransactionId once frozen */

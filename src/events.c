@@ -84,7 +84,18 @@ type_uses(Oid t, List *changed, int depth, List **clean)
 		return true;			/* deep enough: say yes, at worst a refill */
 	typtype = get_typtype(t);
 	if (typtype == TYPTYPE_DOMAIN)
-		return type_uses(getBaseType(t), changed, depth + 1, clean);
+	{
+		/* one level down: a domain over a domain is changed on its own */
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(t));
+		Oid			base = InvalidOid;
+
+		if (HeapTupleIsValid(tup))
+		{
+			base = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+			ReleaseSysCache(tup);
+		}
+		return OidIsValid(base) && type_uses(base, changed, depth + 1, clean);
+	}
 	if (OidIsValid(elem = get_element_type(t)))
 		return type_uses(elem, changed, depth + 1, clean);
 	if (typtype == TYPTYPE_RANGE)
