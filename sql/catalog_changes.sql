@@ -325,26 +325,37 @@ SELECT cc.smallers(5);
 \set VERBOSITY default
 -- row types nested deeper than the layout check sees (8 levels): the
 -- values are computed at each call, never stored (README, Semantics)
+-- (an array of a base type down there is no level: still stored)
 DO $$
 BEGIN
 	CREATE TYPE cc.deep0 AS (x integer);
+	CREATE TYPE cc.deepa0 AS (x integer[]);
 	FOR d IN 1 .. 9 LOOP
 		EXECUTE format('CREATE TYPE cc.deep%s AS (inner_row cc.deep%s)', d, d - 1);
+		EXECUTE format('CREATE TYPE cc.deepa%s AS (inner_row cc.deepa%s)', d, d - 1);
 	END LOOP;
 END $$;
 CREATE FUNCTION cc.mkdeep(k integer) RETURNS cc.deep9 LANGUAGE sql
 	AS $$ SELECT NULL::cc.deep9 $$;
 CREATE FUNCTION cc.mkdeep8(k integer) RETURNS cc.deep7 LANGUAGE sql
 	AS $$ SELECT NULL::cc.deep7 $$;
+CREATE FUNCTION cc.mkdeeparr(k integer) RETURNS cc.deepa8 LANGUAGE sql
+	AS $$ SELECT NULL::cc.deepa8 $$;
 SELECT atomiccache.create_cache('cc.deeps', 'cc.mkdeep(integer)');
 SELECT atomiccache.create_cache('cc.deeps8', 'cc.mkdeep8(integer)');
-SELECT cc.deeps(1) IS NULL, cc.deeps(1) IS NULL, cc.deeps8(1) IS NULL, cc.deeps8(1) IS NULL;
+SELECT atomiccache.create_cache('cc.deepsarr', 'cc.mkdeeparr(integer)');
+SELECT cc.deeps(1) IS NULL, cc.deeps(1) IS NULL, cc.deeps8(1) IS NULL, cc.deeps8(1) IS NULL,
+       cc.deepsarr(1) IS NULL, cc.deepsarr(1) IS NULL;
 SELECT name, fills, hits, entries FROM atomiccache.caches
- WHERE name IN ('cc.deeps', 'cc.deeps8') ORDER BY name;
-SELECT atomiccache.drop_cache(c) FROM unnest(ARRAY['cc.deeps', 'cc.deeps8', 'cc.smallers']) c;
-DROP FUNCTION cc.mkdeep(integer), cc.mkdeep8(integer), cc.mksmaller(integer);
+ WHERE name IN ('cc.deeps', 'cc.deeps8', 'cc.deepsarr') ORDER BY name;
+SELECT atomiccache.drop_cache(c)
+  FROM unnest(ARRAY['cc.deeps', 'cc.deeps8', 'cc.deepsarr', 'cc.smallers']) c;
+DROP FUNCTION cc.mkdeep(integer), cc.mkdeep8(integer), cc.mkdeeparr(integer),
+	cc.mksmaller(integer);
 DROP TYPE cc.deep9, cc.deep8, cc.deep7, cc.deep6, cc.deep5, cc.deep4, cc.deep3,
 	cc.deep2, cc.deep1, cc.deep0;
+DROP TYPE cc.deepa9, cc.deepa8, cc.deepa7, cc.deepa6, cc.deepa5, cc.deepa4,
+	cc.deepa3, cc.deepa2, cc.deepa1, cc.deepa0;
 DROP DOMAIN cc.smaller, cc.small2;
 -- an array of the composite type, and a key of it
 CREATE FUNCTION cc.pairsum(p cc.pair[]) RETURNS bigint LANGUAGE sql AS $$ SELECT sum(x.a + x.b) FROM unnest(p) x $$;

@@ -212,14 +212,14 @@ type_layout(Oid t, int depth, List **memo, bool *cut)
 	if (depth > LAYOUT_DEPTH)
 	{
 		/*
-		 * A type with levels of its own here: their changes would not
-		 * change the hash, so the cache must not store values at all
-		 * (*cut; README, Semantics).
+		 * A type with levels of its own here (an array counts by its
+		 * element): their changes would not change the hash, so the cache
+		 * must not store values at all (*cut; README, Semantics).
 		 */
+		if (OidIsValid(elem = get_element_type(t)))
+			typtype = get_typtype(elem);
 		if (typtype != TYPTYPE_BASE && typtype != TYPTYPE_ENUM &&
 			typtype != TYPTYPE_PSEUDO)
-			*cut = true;
-		else if (OidIsValid(get_element_type(t)))
 			*cut = true;
 		return h;
 	}
