@@ -337,20 +337,20 @@ BEGIN
 END $$;
 CREATE FUNCTION cc.mkdeep(k integer) RETURNS cc.deep9 LANGUAGE sql
 	AS $$ SELECT NULL::cc.deep9 $$;
-CREATE FUNCTION cc.mkdeep8(k integer) RETURNS cc.deep7 LANGUAGE sql
+CREATE FUNCTION cc.mkdeep7(k integer) RETURNS cc.deep7 LANGUAGE sql
 	AS $$ SELECT NULL::cc.deep7 $$;
 CREATE FUNCTION cc.mkdeeparr(k integer) RETURNS cc.deepa8 LANGUAGE sql
 	AS $$ SELECT NULL::cc.deepa8 $$;
 SELECT atomiccache.create_cache('cc.deeps', 'cc.mkdeep(integer)');
-SELECT atomiccache.create_cache('cc.deeps8', 'cc.mkdeep8(integer)');
+SELECT atomiccache.create_cache('cc.deeps7', 'cc.mkdeep7(integer)');
 SELECT atomiccache.create_cache('cc.deepsarr', 'cc.mkdeeparr(integer)');
-SELECT cc.deeps(1) IS NULL, cc.deeps(1) IS NULL, cc.deeps8(1) IS NULL, cc.deeps8(1) IS NULL,
+SELECT cc.deeps(1) IS NULL, cc.deeps(1) IS NULL, cc.deeps7(1) IS NULL, cc.deeps7(1) IS NULL,
        cc.deepsarr(1) IS NULL, cc.deepsarr(1) IS NULL;
-SELECT name, fills, hits, entries FROM atomiccache.caches
- WHERE name IN ('cc.deeps', 'cc.deeps8', 'cc.deepsarr') ORDER BY name;
+SELECT name, hits, misses, fills, uncached, entries FROM atomiccache.caches
+ WHERE name IN ('cc.deeps', 'cc.deeps7', 'cc.deepsarr') ORDER BY name;
 SELECT atomiccache.drop_cache(c)
-  FROM unnest(ARRAY['cc.deeps', 'cc.deeps8', 'cc.deepsarr', 'cc.smallers']) c;
-DROP FUNCTION cc.mkdeep(integer), cc.mkdeep8(integer), cc.mkdeeparr(integer),
+  FROM unnest(ARRAY['cc.deeps', 'cc.deeps7', 'cc.deepsarr', 'cc.smallers']) c;
+DROP FUNCTION cc.mkdeep(integer), cc.mkdeep7(integer), cc.mkdeeparr(integer),
 	cc.mksmaller(integer);
 DROP TYPE cc.deep9, cc.deep8, cc.deep7, cc.deep6, cc.deep5, cc.deep4, cc.deep3,
 	cc.deep2, cc.deep1, cc.deep0;

@@ -323,9 +323,15 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 		cs->fill_role = GetUserId();
 	}
 
-	call.generation = unlikely(ac_xact_invalidates) ? 0 :
+	/*
+	 * Types nested past what the layout hash sees (cacheinfo.c): no value
+	 * is ever stored, and no version slot taken; the calls count as
+	 * uncached misses (below).
+	 */
+	call.generation = unlikely(ac_xact_invalidates || info->layout_cut) ? 0 :
 		ac_desc_find(info->desc_idx, (uint64) info->uid, info->variant);
-	if (unlikely(call.generation == 0) && !ac_xact_invalidates)
+	if (unlikely(call.generation == 0) && !ac_xact_invalidates &&
+		!info->layout_cut)
 		call.generation = version_slot(cs);
 	ac_key_begin(&cs->key, key_role(info),
 				 key_collation(info, fcinfo->fncollation));
@@ -354,7 +360,7 @@ callsite_get(AcCallSite *cs, FunctionCallInfo fcinfo, bool scratch)
 	 * it commits: other sessions keep the definitions in force (and a fill
 	 * of another cache may call the changed one).
 	 */
-	if (unlikely(ac_xact_invalidates || info->layout_cut))
+	if (unlikely(ac_xact_invalidates))
 		result = ac_fill_uncached(&call, &isnull);
 	else if (unlikely(call.generation == 0))
 		result = ac_fill_no_slot(&call, &isnull);

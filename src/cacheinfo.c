@@ -199,6 +199,39 @@ typedef struct LayoutMemo
 
 #define LAYOUT_DEPTH 8
 
+/*
+ * Is t, or what it is made of through domains, arrays, ranges and
+ * multiranges (chains: they cannot branch), a row type?  Past the depth
+ * type_layout walks, only a row type has levels whose changes the hash
+ * would miss: a domain's base, an array's element and a range's subtype
+ * never change.
+ */
+static bool
+type_has_rows(Oid t)
+{
+	for (;;)
+	{
+		char		typtype;
+		Oid			elem;
+
+		if (!OidIsValid(t))
+			return false;
+		typtype = get_typtype(t);
+		if (typtype == TYPTYPE_COMPOSITE)
+			return true;
+		if (typtype == TYPTYPE_DOMAIN)
+			t = getBaseType(t);
+		else if (OidIsValid(elem = get_element_type(t)))
+			t = elem;
+		else if (typtype == TYPTYPE_RANGE)
+			t = get_range_subtype(t);
+		else if (typtype == TYPTYPE_MULTIRANGE)
+			t = get_multirange_range(t);
+		else
+			return false;
+	}
+}
+
 static uint32
 type_layout(Oid t, int depth, List **memo, bool *cut)
 {
@@ -208,21 +241,18 @@ type_layout(Oid t, int depth, List **memo, bool *cut)
 
 	if (!OidIsValid(t))
 		return h;
-	typtype = get_typtype(t);
 	if (depth > LAYOUT_DEPTH)
 	{
 		/*
-		 * A type with levels of its own here (an array counts by its
-		 * element): their changes would not change the hash, so the cache
-		 * must not store values at all (*cut; README, Semantics).
+		 * A row type here: changes of its columns would not change the
+		 * hash, so the cache must not store values at all (*cut; README,
+		 * Semantics).
 		 */
-		if (OidIsValid(elem = get_element_type(t)))
-			typtype = get_typtype(elem);
-		if (typtype != TYPTYPE_BASE && typtype != TYPTYPE_ENUM &&
-			typtype != TYPTYPE_PSEUDO)
+		if (type_has_rows(t))
 			*cut = true;
 		return h;
 	}
+	typtype = get_typtype(t);
 	if (typtype == TYPTYPE_DOMAIN)
 	{
 		int32		typmod = -1;

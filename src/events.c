@@ -66,12 +66,60 @@
  * its element type, a range's subtype or a column)?  *clean holds the row
  * types found not to, so that each is walked once per cache checked
  * (uses_changed_types), and the walk can be cancelled between columns
- * (a type found clean was walked to its end: the depth limit answers
- * yes, so the answer holds at any depth):
+ * (a type found clean was walked to its end: past the depth limit a row
+ * type answers yes, so the answer holds at any depth):
  * nested wide row types would otherwise cost their width to the power of
  * their depth, uninterruptible, at every DDL that changes a type
  * (cacheinfo.c, type_layout, says the same).
  */
+/* A domain's base type, one level down (a domain over a domain is
+ * changed on its own), or InvalidOid. */
+static Oid
+domain_base(Oid t)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(t));
+	Oid			base = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		base = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+		ReleaseSysCache(tup);
+	}
+	return base;
+}
+
+/*
+ * type_uses past its depth limit: follow t's chain (domains, element,
+ * subtype: they cannot branch) looking for a changed type; a row type
+ * down there, not walked, or a type that cannot be looked up, says yes
+ * (at worst a refill).
+ */
+static bool
+chain_uses(Oid t, List *changed)
+{
+	for (;;)
+	{
+		char		typtype;
+		Oid			elem;
+
+		if (!OidIsValid(t) || list_member_oid(changed, t))
+			return true;
+		typtype = get_typtype(t);
+		if (typtype == TYPTYPE_COMPOSITE)
+			return true;
+		if (typtype == TYPTYPE_DOMAIN)
+			t = domain_base(t);
+		else if (OidIsValid(elem = get_element_type(t)))
+			t = elem;
+		else if (typtype == TYPTYPE_RANGE)
+			t = get_range_subtype(t);
+		else if (typtype == TYPTYPE_MULTIRANGE)
+			t = get_multirange_range(t);
+		else
+			return false;
+	}
+}
+
 static bool
 type_uses(Oid t, List *changed, int depth, List **clean)
 {
@@ -81,20 +129,14 @@ type_uses(Oid t, List *changed, int depth, List **clean)
 	if (list_member_oid(changed, t))
 		return true;
 	if (depth > 8)
-		return true;			/* deep enough: say yes, at worst a refill */
+		return chain_uses(t, changed);
 	typtype = get_typtype(t);
 	if (typtype == TYPTYPE_DOMAIN)
 	{
-		/* one level down: a domain over a domain is changed on its own */
-		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(t));
-		Oid			base = InvalidOid;
+		Oid			base = domain_base(t);
 
-		if (HeapTupleIsValid(tup))
-		{
-			base = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
-			ReleaseSysCache(tup);
-		}
-		return OidIsValid(base) && type_uses(base, changed, depth + 1, clean);
+		/* (a type that cannot be looked up: say yes) */
+		return !OidIsValid(base) || type_uses(base, changed, depth + 1, clean);
 	}
 	if (OidIsValid(elem = get_element_type(t)))
 		return type_uses(elem, changed, depth + 1, clean);
