@@ -40,6 +40,7 @@
 
 #include "cacheinfo.h"
 #include "desc.h"
+#include "key.h"
 #include "proc.h"
 #include "registry.h"
 #include "shmem.h"
@@ -209,27 +210,10 @@ typedef struct LayoutMemo
 static bool
 type_has_rows(Oid t)
 {
-	for (;;)
-	{
-		char		typtype;
-		Oid			elem;
-
-		if (!OidIsValid(t))
-			return false;
-		typtype = get_typtype(t);
-		if (typtype == TYPTYPE_COMPOSITE)
+	for (; OidIsValid(t); t = ac_type_inner(t))
+		if (get_typtype(t) == TYPTYPE_COMPOSITE)
 			return true;
-		if (typtype == TYPTYPE_DOMAIN)
-			t = getBaseType(t);
-		else if (OidIsValid(elem = get_element_type(t)))
-			t = elem;
-		else if (typtype == TYPTYPE_RANGE)
-			t = get_range_subtype(t);
-		else if (typtype == TYPTYPE_MULTIRANGE)
-			t = get_multirange_range(t);
-		else
-			return false;
-	}
+	return false;
 }
 
 static uint32

@@ -56,6 +56,7 @@
 #include "ddl.h"
 #include "desc.h"
 #include "events.h"
+#include "key.h"
 #include "proc.h"
 #include "registry.h"
 #include "shmem.h"
@@ -72,52 +73,19 @@
  * their depth, uninterruptible, at every DDL that changes a type
  * (cacheinfo.c, type_layout, says the same).
  */
-/* A domain's base type, one level down (a domain over a domain is
- * changed on its own), or InvalidOid. */
-static Oid
-domain_base(Oid t)
-{
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(t));
-	Oid			base = InvalidOid;
-
-	if (HeapTupleIsValid(tup))
-	{
-		base = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
-		ReleaseSysCache(tup);
-	}
-	return base;
-}
-
 /*
- * type_uses past its depth limit: follow t's chain (domains, element,
- * subtype: they cannot branch) looking for a changed type; a row type
- * down there, not walked, or a type that cannot be looked up, says yes
+ * type_uses past its depth limit: follow t's chain (key.c, ac_type_inner)
+ * looking for a changed type; a row type down there, not walked, says yes
  * (at worst a refill).
  */
 static bool
 chain_uses(Oid t, List *changed)
 {
-	for (;;)
-	{
-		char		typtype;
-		Oid			elem;
-
-		if (!OidIsValid(t) || list_member_oid(changed, t))
+	for (; OidIsValid(t); t = ac_type_inner(t))
+		if (list_member_oid(changed, t) ||
+			get_typtype(t) == TYPTYPE_COMPOSITE)
 			return true;
-		typtype = get_typtype(t);
-		if (typtype == TYPTYPE_COMPOSITE)
-			return true;
-		if (typtype == TYPTYPE_DOMAIN)
-			t = domain_base(t);
-		else if (OidIsValid(elem = get_element_type(t)))
-			t = elem;
-		else if (typtype == TYPTYPE_RANGE)
-			t = get_range_subtype(t);
-		else if (typtype == TYPTYPE_MULTIRANGE)
-			t = get_multirange_range(t);
-		else
-			return false;
-	}
+	return false;
 }
 
 static bool
@@ -133,17 +101,13 @@ type_uses(Oid t, List *changed, int depth, List **clean)
 	typtype = get_typtype(t);
 	if (typtype == TYPTYPE_DOMAIN)
 	{
-		Oid			base = domain_base(t);
+		Oid			base = ac_type_inner(t);
 
 		/* (a type that cannot be looked up: say yes) */
 		return !OidIsValid(base) || type_uses(base, changed, depth + 1, clean);
 	}
-	if (OidIsValid(elem = get_element_type(t)))
+	if (OidIsValid(elem = ac_type_inner(t)))
 		return type_uses(elem, changed, depth + 1, clean);
-	if (typtype == TYPTYPE_RANGE)
-		return type_uses(get_range_subtype(t), changed, depth + 1, clean);
-	if (typtype == TYPTYPE_MULTIRANGE)
-		return type_uses(get_multirange_range(t), changed, depth + 1, clean);
 	if (typtype == TYPTYPE_COMPOSITE)
 	{
 		/* from the syscache, without locking the relation */

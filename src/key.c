@@ -28,11 +28,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/tupmacs.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "key.h"
@@ -42,6 +45,41 @@ ac_type_info(Oid type, AcTypeInfo *ti)
 {
 	ti->type = type;
 	get_typlenbyvalalign(type, &ti->len, &ti->byval, &ti->align);
+}
+
+/*
+ * The type a type is made of, one link down: a domain's base (one domain
+ * at a time: a domain over a domain is changed on its own), an array's
+ * element, a range's subtype, a multirange's range.  InvalidOid for
+ * others (base types, enums, pseudo-types, row types, whose columns are
+ * not one type), and for a type that cannot be looked up.  These links
+ * never branch, so following them walks a chain.
+ */
+Oid
+ac_type_inner(Oid type)
+{
+	char		typtype = get_typtype(type);
+	Oid			elem;
+
+	if (typtype == TYPTYPE_DOMAIN)
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+		Oid			base = InvalidOid;
+
+		if (HeapTupleIsValid(tup))
+		{
+			base = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+			ReleaseSysCache(tup);
+		}
+		return base;
+	}
+	if (OidIsValid(elem = get_element_type(type)))
+		return elem;
+	if (typtype == TYPTYPE_RANGE)
+		return get_range_subtype(type);
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return get_multirange_range(type);
+	return InvalidOid;
 }
 
 /*

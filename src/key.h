@@ -43,6 +43,7 @@ ac_key_variant(TransactionId fill_version, uint32 layout, Oid fill,
 }
 
 extern void ac_type_info(Oid type, AcTypeInfo *ti);
+extern Oid	ac_type_inner(Oid type);
 
 extern void ac_key_add_slow(StringInfo buf, const AcTypeInfo *ti, Datum value, bool isnull);
 

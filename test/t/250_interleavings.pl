@@ -282,6 +282,19 @@ sub upper_key
 	return ($k, @set);
 }
 
+# For a partition's keys: a key of its first 32 (16 buckets) whose bucket
+# moves to the new half when P doubles, and whose new bucket's sentinel is
+# linked by one of the next 32 (after the first of them, which makes P
+# grow after its own insert); and those first 32 keys.
+sub grow_key
+{
+	my ($p, @keys) = @_;
+	my @first = @keys[ 0 .. 31 ];
+	my %newb = map { (inner($_) & 31) => 1 } @keys[ 33 .. 63 ];
+	my ($k) = grep { (inner($_) & 16) && $newb{ inner($_) & 31 } } @first;
+	return ($k, @first);
+}
+
 # A fresh server (nothing in shared memory), the keys given filled in c;
 # checks that they are where the test learned they would be (the hash of
 # a key depends on its cache's slot and generation, the same after each
@@ -452,13 +465,8 @@ sub end_checks
 	my ($p, $k, @first, @more);
 	$p = next_partition(
 		sub {
-			my ($p, @keys) = @_;
-			@first = @keys[ 0 .. 31 ];
-			@more = @keys[ 32 .. 63 ];
-			# a key of @more after the first (which makes P grow, after
-			# its own insert) links the bucket
-			my %newb = map { (inner($_) & 31) => 1 } @more[ 1 .. $#more ];
-			($k) = grep { (inner($_) & 16) && $newb{ inner($_) & 31 } } @first;
+			($k, @first) = grow_key(@_);
+			@more = @{ $kp{ $_[0] } }[ 32 .. 63 ];
 			return defined $k;
 		});
 	fresh(keys => \@first);
@@ -736,13 +744,8 @@ sub end_checks
 	my ($p, $k, @first, @more);
 	$p = next_partition(
 		sub {
-			my ($p, @keys) = @_;
-			@first = @keys[ 0 .. 31 ];
-			@more = @keys[ 32 .. 63 ];
-			# a key of @more after the first (which makes P grow, after
-			# its own insert) links the bucket
-			my %newb = map { (inner($_) & 31) => 1 } @more[ 1 .. $#more ];
-			($k) = grep { (inner($_) & 16) && $newb{ inner($_) & 31 } } @first;
+			($k, @first) = grow_key(@_);
+			@more = @{ $kp{ $_[0] } }[ 32 .. 63 ];
 			return defined $k;
 		});
 	fresh(keys => \@first);
@@ -835,7 +838,7 @@ sub end_checks
 		4999,
 		"$case: 4,999 entries removed while a reader holds its epoch");
 	is(go_on($d, $dg), 8, "$case: the reader's value");
-	# a miss reclaims once (an invalidate twice)
+	# a miss reclaims once
 	is(q1('SELECT c(9999)'), 9999 * 7 + 1, "$case: a miss");
 	my $left = unreclaimed();
 	is($left, 903 * $per, "$case: its reclaim freed 4,096, left a backlog");
