@@ -682,7 +682,8 @@ atomiccache_invalidate(PG_FUNCTION_ARGS)
 	}
 	if (removed)
 		ac_count(ac_stat_row(info->desc_idx), AC_INVALIDATIONS, 1);
-	/* (each lookup of invalidate_key ended with a reclaim: fill.c) */
+	/* like every invalidate, it frees what can be freed */
+	ac_reclaim();
 	PG_RETURN_BOOL(removed);
 }
 

@@ -838,7 +838,7 @@ sub end_checks
 		4999,
 		"$case: 4,999 entries removed while a reader holds its epoch");
 	is(go_on($d, $dg), 8, "$case: the reader's value");
-	# a miss reclaims once
+	# a miss reclaims once (an invalidate twice)
 	is(q1('SELECT c(9999)'), 9999 * 7 + 1, "$case: a miss");
 	my $left = unreclaimed();
 	is($left, 903 * $per, "$case: its reclaim freed 4,096, left a backlog");
